@@ -1,0 +1,108 @@
+"""Settle and reverse requests as the hospital sends them, and their validation.
+
+A malformed event is not an error of the exchange: it becomes a ``REJECTED /
+INVALID_CLAIM`` result whose message names the field, and processing goes on.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from .errors import describe
+from .money import Exact
+from .policy import Region
+from .vocabulary import Level, MedicalType
+
+
+def _places(limit: int):
+    def check(value: Decimal) -> Decimal:
+        exponent = value.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -limit:
+            raise ValueError(f"must have at most {limit} decimal places")
+        return value
+
+    return check
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+UnitPrice = Annotated[Exact, AfterValidator(_non_negative), AfterValidator(_places(6))]
+Quantity = Annotated[Exact, AfterValidator(_positive), AfterValidator(_places(4))]
+ClaimId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Event(BaseModel):
+    """Producers may add fields of their own; they are ignored, not rejected."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class FeeLine(Event):
+    code: Annotated[str, Field(min_length=1)]
+    unit_price: UnitPrice
+    quantity: Quantity
+
+
+class SettleEvent(Event):
+    kind: Literal["settle"]
+    claim_id: ClaimId
+    person_id: Annotated[str, Field(min_length=1)]
+    treatment_region: Region
+    institution_level: Level
+    medical_type: MedicalType
+    emergency: bool = False
+    date: date
+    lines: Annotated[list[FeeLine], Field(min_length=1)]
+
+
+class ReverseEvent(Event):
+    kind: Literal["reverse"]
+    claim_id: ClaimId
+    person_id: str | None = None
+    """Optional offline; the pipeline routes a reversal by person, so producers name it."""
+
+
+ClaimEvent = SettleEvent | ReverseEvent
+_EVENT = TypeAdapter(Annotated[ClaimEvent, Field(discriminator="kind")])
+
+
+class InvalidClaim(Exception):
+    """A malformed event: ``message`` names the field and the problem."""
+
+    def __init__(self, claim_id: str | None, message: str) -> None:
+        super().__init__(message)
+        self.claim_id = claim_id
+        self.message = message
+
+
+def parse_event(raw: Any) -> ClaimEvent:
+    """Validate one event, raising :class:`InvalidClaim` with a field-naming message."""
+    if not isinstance(raw, dict):
+        raise InvalidClaim(None, f"an event must be an object, not {type(raw).__name__}")
+    claim_id = raw.get("claim_id")
+    claim_id = claim_id if isinstance(claim_id, str) and claim_id else None
+    if raw.get("kind") not in ("settle", "reverse"):
+        raise InvalidClaim(claim_id, f"kind: must be 'settle' or 'reverse', not {raw.get('kind')!r}")
+    try:
+        return _EVENT.validate_python(raw)
+    except ValidationError as error:
+        raise InvalidClaim(claim_id, _without_tag(describe(error))) from None
+
+
+def _without_tag(message: str) -> str:
+    for tag in ("settle.", "reverse."):
+        if message.startswith(tag):
+            return message[len(tag) :]
+    return message

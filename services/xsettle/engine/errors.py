@@ -1,0 +1,30 @@
+"""Readable validation errors: one line naming the path and the problem."""
+
+from pydantic import ValidationError
+
+
+def error_path(loc: tuple[int | str, ...]) -> str:
+    """``("policies", 1, "ratio")`` → ``policies[1].ratio`` (list indexes in brackets)."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def describe(error: ValidationError, prefix: str = "") -> str:
+    """The first problem of a pydantic error as ``path: message``."""
+    first = error.errors(include_url=False)[0]
+    # Tagged unions and function validators add their own segments; drop those.
+    loc = tuple(
+        part for part in first["loc"] if not (isinstance(part, str) and part.startswith("function-"))
+    )
+    path = error_path(loc)
+    message = first["msg"].removeprefix("Value error, ")
+    message = message[0].lower() + message[1:] if message else message
+    if first["type"] == "missing":
+        message = "required field is missing"
+    where = ".".join(part for part in (prefix, path) if part)
+    return f"{where}: {message}" if where else message

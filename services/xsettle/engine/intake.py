@@ -1,0 +1,74 @@
+"""The treatment location's side (就医地): validate a claim and normalise its fee detail.
+
+Checks 1–2 of SETTLEMENT_RULES §3 happen here; the result is the fee-detail record
+the insured location settles, with every line split by the local catalog and the
+national fee categories (大类费用) totalled.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .catalog import NOTHING, OTHER_FEES, Catalog, FeeSplit, covering_catalog, split_line
+from .claims import SettleEvent
+from .results import Result, rejected
+from .vocabulary import Reason
+
+
+@dataclass(frozen=True, slots=True)
+class DetailLine:
+    code: str
+    category: str
+    unit_price: Decimal
+    quantity: Decimal
+    split: FeeSplit
+
+
+@dataclass(frozen=True, slots=True)
+class FeeDetail:
+    """A normalised settle request: what the insured location needs, and nothing it must look up."""
+
+    claim_id: str
+    person_id: str
+    treatment_region: str
+    institution_level: int
+    medical_type: str
+    emergency: bool
+    date: date
+    lines: tuple[DetailLine, ...]
+    totals: FeeSplit
+    categories: dict[str, Decimal]
+
+
+def normalise(event: SettleEvent, catalogs: list[Catalog]) -> FeeDetail | Result:
+    """Split the claim by the covering catalog, or reject it if no catalog covers the region."""
+    catalog = covering_catalog(catalogs, event.treatment_region)
+    if catalog is None:
+        return rejected(
+            event.claim_id,
+            Reason.TREATMENT_REGION_NOT_CONNECTED,
+            f"treatment region {event.treatment_region} has no catalog on the exchange; "
+            "settle this claim locally",
+        )
+    lines = []
+    totals = NOTHING
+    categories: dict[str, Decimal] = {}
+    for line in event.lines:
+        item = catalog.by_code.get(line.code)
+        split = split_line(item, line.unit_price, line.quantity)
+        category = item.category if item else OTHER_FEES
+        lines.append(DetailLine(line.code, category, line.unit_price, line.quantity, split))
+        totals += split
+        categories[category] = categories.get(category, Decimal("0.00")) + split.amount
+    return FeeDetail(
+        claim_id=event.claim_id,
+        person_id=event.person_id,
+        treatment_region=event.treatment_region,
+        institution_level=event.institution_level,
+        medical_type=event.medical_type,
+        emergency=event.emergency,
+        date=event.date,
+        lines=tuple(lines),
+        totals=totals,
+        categories=categories,
+    )

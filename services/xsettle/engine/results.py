@@ -1,0 +1,96 @@
+"""Settlement results, named after the national platform's 2304 ``setlinfo`` output."""
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from .money import fmt_money
+from .vocabulary import Reason, Status
+
+AMOUNT_FIELDS: tuple[str, ...] = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "hifmi_pay",
+    "maf_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+    "balc",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Amounts:
+    medfee_sumamt: Decimal  # 医疗费总额
+    fulamt_ownpay_amt: Decimal  # 全自费金额
+    overlmt_selfpay: Decimal  # 超限价自费
+    preselfpay_amt: Decimal  # 先行自付
+    inscp_scp_amt: Decimal  # 符合政策范围金额
+    act_pay_dedc: Decimal  # 实际支付起付线
+    hifp_pay: Decimal  # 基本医疗保险统筹基金支出
+    hifmi_pay: Decimal  # 大病保险 / 大额医疗补助支出
+    maf_pay: Decimal  # 医疗救助基金支出
+    fund_pay_sumamt: Decimal  # 基金支付总额
+    psn_part_amt: Decimal  # 个人负担总金额
+    acct_pay: Decimal  # 个人账户支出
+    psn_cash_pay: Decimal  # 个人现金支出
+    balc: Decimal  # 个人账户余额
+
+    def reversed(self, balance_after_refund: Decimal) -> "Amounts":
+        """The amounts a 结算撤销 reports: every figure negated, ``balc`` the refunded balance."""
+        values = {f.name: -getattr(self, f.name) for f in fields(self)}
+        values["balc"] = balance_after_refund
+        return Amounts(**values)
+
+    def as_strings(self) -> dict[str, str]:
+        return {name: fmt_money(getattr(self, name)) for name in AMOUNT_FIELDS}
+
+    @classmethod
+    def from_strings(cls, values: dict[str, Any]) -> "Amounts":
+        return cls(**{name: Decimal(values[name]) for name in AMOUNT_FIELDS})
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The exchange's answer to one event (SETTLEMENT_RULES §2)."""
+
+    claim_id: str | None
+    status: Status
+    filing_type: str | None = None
+    amounts: Amounts | None = None
+    reason: Reason | None = None
+    message: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON Lines form, fields in the order the contract lists them."""
+        record: dict[str, Any] = {"claim_id": self.claim_id, "status": self.status.value}
+        if self.status is Status.SETTLED:
+            record["filing_type"] = self.filing_type
+        if self.amounts is not None:
+            record.update(self.amounts.as_strings())
+        if self.reason is not None:
+            record["reason"] = self.reason.value
+            record["message"] = self.message
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> "Result":
+        status = Status(record["status"])
+        return cls(
+            claim_id=record.get("claim_id"),
+            status=status,
+            filing_type=record.get("filing_type"),
+            amounts=Amounts.from_strings(record) if status is not Status.REJECTED else None,
+            reason=Reason(record["reason"]) if record.get("reason") else None,
+            message=record.get("message"),
+        )
+
+
+def rejected(claim_id: str | None, reason: Reason, message: str) -> Result:
+    return Result(claim_id=claim_id, status=Status.REJECTED, reason=reason, message=message)
