@@ -28,8 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     settle = commands.add_parser("settle", help="settle a scenario; JSON Lines on stdout")
     settle.add_argument("--scenario", required=True, help="scenario file (YAML or JSON)")
-    settle.add_argument("--via-kafka", action="store_true",
-                        help="run the events through the real services and topics")
+    settle.add_argument(
+        "--via-kafka",
+        action="store_true",
+        help="run the events through the real services and topics",
+    )
     settle.set_defaults(handler=_settle)
     return parser
 

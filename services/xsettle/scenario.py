@@ -32,8 +32,9 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
     except InvalidOperation:
         value = Decimal("NaN")
     if not value.is_finite():
-        raise yaml.constructor.ConstructorError(None, None, f"{text!r} is not a finite number",
-                                                node.start_mark)
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a finite number", node.start_mark
+        )
     return value
 
 
@@ -78,9 +79,11 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> "Scenario":
-        for field, key, what in (("policies", "region", "region"),
-                                 ("catalogs", "region", "region"),
-                                 ("persons", "person_id", "person")):
+        for field, key, what in (
+            ("policies", "region", "region"),
+            ("catalogs", "region", "region"),
+            ("persons", "person_id", "person"),
+        ):
             try:
                 _unique(getattr(self, field), key, what)
             except ValueError as error:
@@ -99,8 +102,9 @@ class Scenario(BaseModel):
 
 def validate_scenario(document: Any, name: str = "scenario") -> Scenario:
     if not isinstance(document, dict):
-        raise ScenarioError(f"{name}: a scenario is a mapping with policies, catalogs, persons "
-                            "and events")
+        raise ScenarioError(
+            f"{name}: a scenario is a mapping with policies, catalogs, persons and events"
+        )
     try:
         return Scenario.model_validate(document)
     except ValidationError as error:

@@ -103,4 +103,3 @@ def covering_catalog(catalogs: list[Catalog], treatment_region: str) -> Catalog 
         ):
             best = catalog
     return best
-

@@ -94,7 +94,9 @@ def parse_event(raw: Any) -> ClaimEvent:
     claim_id = raw.get("claim_id")
     claim_id = claim_id if isinstance(claim_id, str) and claim_id else None
     if raw.get("kind") not in ("settle", "reverse"):
-        raise InvalidClaim(claim_id, f"kind: must be 'settle' or 'reverse', not {raw.get('kind')!r}")
+        raise InvalidClaim(
+            claim_id, f"kind: must be 'settle' or 'reverse', not {raw.get('kind')!r}"
+        )
     try:
         return _EVENT.validate_python(raw)
     except ValidationError as error:

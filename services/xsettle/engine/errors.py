@@ -19,7 +19,9 @@ def describe(error: ValidationError, prefix: str = "") -> str:
     first = error.errors(include_url=False)[0]
     # Tagged unions and function validators add their own segments; drop those.
     loc = tuple(
-        part for part in first["loc"] if not (isinstance(part, str) and part.startswith("function-"))
+        part
+        for part in first["loc"]
+        if not (isinstance(part, str) and part.startswith("function-"))
     )
     path = error_path(loc)
     message = first["msg"].removeprefix("Value error, ")

@@ -99,8 +99,15 @@ class Ledger:
         """Add a settlement to the accumulators and take its account payment."""
         amounts = record.settlement.amounts
         assert amounts is not None, "only settled results are booked"
-        self._add(record, amounts.act_pay_dedc, amounts.hifp_pay, 1, record.burden,
-                  amounts.hifmi_pay, amounts.maf_pay)
+        self._add(
+            record,
+            amounts.act_pay_dedc,
+            amounts.hifp_pay,
+            1,
+            record.burden,
+            amounts.hifmi_pay,
+            amounts.maf_pay,
+        )
         self.balance -= amounts.acct_pay
         self.claims[claim_id] = record
 
@@ -108,12 +115,27 @@ class Ledger:
         """Take back exactly what :meth:`book` added, and refund the account payment."""
         amounts = record.settlement.amounts
         assert amounts is not None, "only settled results are booked"
-        self._add(record, -amounts.act_pay_dedc, -amounts.hifp_pay, -1, -record.burden,
-                  -amounts.hifmi_pay, -amounts.maf_pay)
+        self._add(
+            record,
+            -amounts.act_pay_dedc,
+            -amounts.hifp_pay,
+            -1,
+            -record.burden,
+            -amounts.hifmi_pay,
+            -amounts.maf_pay,
+        )
         self.balance += amounts.acct_pay
 
-    def _add(self, record: ClaimRecord, deductible: Decimal, fund: Decimal, visits: int,
-             burden: Decimal, critical_illness: Decimal, assistance: Decimal) -> None:
+    def _add(
+        self,
+        record: ClaimRecord,
+        deductible: Decimal,
+        fund: Decimal,
+        visits: int,
+        burden: Decimal,
+        critical_illness: Decimal,
+        assistance: Decimal,
+    ) -> None:
         totals = self.year(record.year)
         kind = record.medical_type
         totals.deductible[kind] = totals.deductible.get(kind, ZERO) + deductible

@@ -4,6 +4,7 @@ The policy decides *how much* the funds pay; what is in scope was already decide
 the treatment location's catalog (就医地目录、参保地政策).
 """
 
+import itertools
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
@@ -59,7 +60,7 @@ def _check_bands(bands: list[Band]) -> list[Band]:
     if bands[-1].upto is not None:
         raise ValueError("the last band must have upto: null (no end)")
     limits = [band.upto for band in bands[:-1]]
-    if any(b <= a for a, b in zip(limits, limits[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(limits)):
         raise ValueError("bands must be ascending by upto")
     return bands
 
@@ -68,7 +69,9 @@ Bands = Annotated[list[Band], AfterValidator(_check_bands)]
 LevelMap = dict[Level, Ratio]
 
 
-def band_pay(bands: list[Band], low: Decimal, high: Decimal, adjust: Decimal = Decimal(0)) -> Decimal:
+def band_pay(
+    bands: list[Band], low: Decimal, high: Decimal, adjust: Decimal = Decimal(0)
+) -> Decimal:
     """Unrounded payment on ``[low, high]``: each band's ratio on the part inside it."""
     paid = Decimal(0)
     start = Decimal(0)
