@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,26 @@ def _settle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """Run one service worker until SIGTERM (what containers and the cluster start)."""
+    import faust
+
+    from .exchange.broker import ensure_topics
+    from .exchange.topics import Topics
+    from .settings import Settings
+
+    settings = Settings.from_env()
+    ensure_topics(settings.bootstrap, Topics(settings.namespace).specs(settings.partitions))
+    if args.service == "treatment":
+        from .treatment.app import build
+    else:
+        from .insured.app import build
+    app = build(settings)
+    level = os.environ.get("XSETTLE_LOG_LEVEL", "warning")
+    faust.Worker(app, loglevel=level, quiet=True).execute_from_commandline()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xsettle", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the events through the real services and topics",
     )
     settle.set_defaults(handler=_settle)
+    worker = commands.add_parser("worker", help="run one service worker (reads the environment)")
+    worker.add_argument("service", choices=["treatment", "insured"])
+    worker.set_defaults(handler=_worker)
     return parser
 
 
@@ -41,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except ScenarioError as error:
+    except (ScenarioError, RuntimeError) as error:
         print(f"xsettle: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

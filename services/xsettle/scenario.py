@@ -75,7 +75,7 @@ class Scenario(BaseModel):
     policies: list[Policy]
     catalogs: list[Catalog]
     persons: list[Person]
-    events: list[Any]
+    events: list[Any] = []
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> "Scenario":

