@@ -4,9 +4,15 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .scenario import ScenarioError, load_scenario
+from .settings import Settings
+
+if TYPE_CHECKING:
+    import faust
 
 
 def _settle(args: argparse.Namespace) -> int:
@@ -30,18 +36,23 @@ def _worker(args: argparse.Namespace) -> int:
 
     from .exchange.broker import ensure_topics
     from .exchange.topics import Topics
-    from .settings import Settings
 
     settings = Settings.from_env()
     ensure_topics(settings.bootstrap, Topics(settings.namespace).specs(settings.partitions))
-    if args.service == "treatment":
-        from .treatment.app import build
-    else:
-        from .insured.app import build
-    app = build(settings)
+    app = _service_builder(args.service)(settings)
     level = os.environ.get("XSETTLE_LOG_LEVEL", "warning")
     faust.Worker(app, loglevel=level, quiet=True).execute_from_commandline()
     return 0
+
+
+def _service_builder(service: str) -> Callable[[Settings], "faust.App"]:
+    if service == "treatment":
+        from .treatment.app import build
+    elif service == "insured":
+        from .insured.app import build
+    else:
+        from .dashboard.app import build
+    return build
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     settle.set_defaults(handler=_settle)
     worker = commands.add_parser("worker", help="run one service worker (reads the environment)")
-    worker.add_argument("service", choices=["treatment", "insured"])
+    worker.add_argument("service", choices=["treatment", "insured", "dashboard"])
     worker.set_defaults(handler=_worker)
     return parser
 

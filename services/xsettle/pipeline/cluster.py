@@ -18,6 +18,7 @@ from ..settings import Settings
 from .workers import Worker
 
 SERVICES = ("treatment", "insured")
+"""The round trip's services; the dashboard is optional and started on request."""
 
 
 def free_port() -> int:
@@ -35,12 +36,19 @@ def write_reference(reference: Scenario, path: Path) -> Path:
 
 class Cluster:
     def __init__(
-        self, reference: Scenario, run_dir: Path, *, partitions: int = 8, insured_workers: int = 1
+        self,
+        reference: Scenario,
+        run_dir: Path,
+        *,
+        partitions: int = 8,
+        insured_workers: int = 1,
+        dashboard: bool = False,
     ) -> None:
         self.reference = reference
         self.run_dir = run_dir
         self.partitions = partitions
         self.insured_workers = insured_workers
+        self.dashboard = dashboard
         self.broker: EmbeddedBroker | None = None
         self.workers: list[Worker] = []
         self.settings: Settings | None = None
@@ -85,6 +93,8 @@ class Cluster:
             count = self.insured_workers if service == "insured" else 1
             for index in range(count):
                 self.add_worker(service, index)
+        if self.dashboard:
+            self.add_worker("dashboard")
         for worker in self.workers:
             worker.wait_ready()
 
