@@ -8,7 +8,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..engine import AMOUNT_FIELDS, Amounts, FeeDetail, FeeSplit, Reason, Result, Status
+from ..engine import (
+    AMOUNT_FIELDS,
+    Amounts,
+    FeeDetail,
+    FeeSplit,
+    Reason,
+    Result,
+    SettleEvent,
+    Status,
+)
+from ..engine.claims import ClaimEvent
 from ..engine.intake import DetailLine
 
 SPLIT_FIELDS = ("amount", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
@@ -28,27 +38,20 @@ def claim_to_event(record: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def event_to_claim(event: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
-    """A scenario event as a ``HospitalClaim`` record (what a hospital would produce)."""
-    record = {
-        "kind": event["kind"],
-        "claim_id": event["claim_id"],
-        "person_id": event.get("person_id"),
-        "treatment_region": event.get("treatment_region"),
-        "institution_level": event.get("institution_level"),
-        "medical_type": event.get("medical_type"),
-        "emergency": bool(event.get("emergency", False)),
-        "date": event.get("date"),
-        "lines": [
-            {
-                "code": line["code"],
-                "unit_price": Decimal(line["unit_price"]),
-                "quantity": Decimal(line["quantity"]),
-            }
-            for line in event.get("lines", [])
-        ],
-        "request_id": request_id,
-    }
+def event_to_claim(event: ClaimEvent, request_id: str | None = None) -> dict[str, Any]:
+    """A validated event as a ``HospitalClaim`` record (what a hospital would produce)."""
+    record: dict[str, Any] = {"kind": event.kind, "claim_id": event.claim_id,
+                              "person_id": event.person_id, "request_id": request_id}
+    if isinstance(event, SettleEvent):
+        record.update(
+            treatment_region=event.treatment_region,
+            institution_level=event.institution_level,
+            medical_type=event.medical_type,
+            emergency=event.emergency,
+            date=event.date,
+            lines=[{"code": line.code, "unit_price": line.unit_price, "quantity": line.quantity}
+                   for line in event.lines],
+        )
     return record
 
 

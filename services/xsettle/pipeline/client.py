@@ -14,6 +14,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from ..engine.claims import ClaimEvent
 from ..exchange.codec import AvroCodec
 from ..exchange.records import event_to_claim
 from ..exchange.registry import registry_from_env
@@ -54,16 +55,16 @@ class ExchangeClient:
         self.claim_codec = AvroCodec("hospital_claim", registry_from_env())
         self.result_codec = AvroCodec("settlement_result", registry_from_env())
 
-    def submit(
-        self, event: Any, request_id: str, person_id: str | None, avro: bool = False
-    ) -> None:
-        """Send one hospital claim; ``avro`` picks the Avro form, else JSON (which can
-        carry malformed claims as they are)."""
-        if avro:
-            payload = self.claim_codec.encode(event_to_claim(event, request_id))
-        else:
-            body = {**event, "request_id": request_id} if isinstance(event, dict) else event
-            payload = encode_json(body)
+    def submit(self, event: Any, request_id: str, person_id: str | None) -> None:
+        """Send one hospital claim as JSON, exactly as given (malformed claims included)."""
+        body = {**event, "request_id": request_id} if isinstance(event, dict) else event
+        self._send(person_id, encode_json(body))
+
+    def submit_avro(self, event: ClaimEvent, request_id: str) -> None:
+        """Send one validated claim in the Avro form."""
+        self._send(event.person_id, self.claim_codec.encode(event_to_claim(event, request_id)))
+
+    def _send(self, person_id: str | None, payload: bytes) -> None:
         key = person_id.encode() if person_id else None
         self.producer.send(self.topics.claims, key=key, value=payload)
 

@@ -20,21 +20,25 @@ class PipelineError(RuntimeError):
     pass
 
 
-def routing_person(event: Any, owners: dict[str, str]) -> str | None:
-    """The person a hospital would key an event by; a reversal's comes from its claim.
+def addressed(event: Any, owners: dict[str, str]) -> tuple[Any, str | None]:
+    """The event as a hospital would send it, and the person it is keyed by.
 
-    ``owners`` maps claim ids to the person last submitted for them, like the
-    hospital's own records.
+    A reversal names only its claim; the hospital knows whose claim it was
+    (``owners``: claim id → the person last submitted for it) and says so, since
+    the exchange routes every request by person.
     """
     if not isinstance(event, dict):
-        return None
+        return event, None
     person = event.get("person_id")
     claim = event.get("claim_id")
     if isinstance(person, str) and person:
         if event.get("kind") == "settle" and isinstance(claim, str):
             owners[claim] = person
-        return person
-    return owners.get(claim) if isinstance(claim, str) else None
+        return event, person
+    person = owners.get(claim) if isinstance(claim, str) else None
+    if event.get("kind") == "reverse" and person:
+        return {**event, "person_id": person}, person
+    return event, person
 
 
 def submit_scenario(client: ExchangeClient, events: list[Any], run_id: str) -> list[str]:
@@ -42,10 +46,8 @@ def submit_scenario(client: ExchangeClient, events: list[Any], run_id: str) -> l
     request_ids = []
     for index, event in enumerate(events):
         request_id = f"{run_id}-{index}"
-        person = routing_person(event, owners)
-        if isinstance(event, dict) and event.get("kind") == "reverse" and person:
-            event = {**event, "person_id": person}
-        client.submit(event, request_id, person)
+        sent, person = addressed(event, owners)
+        client.submit(sent, request_id, person)
         request_ids.append(request_id)
     client.flush()
     return request_ids

@@ -1,0 +1,134 @@
+"""``xsettle run`` (``make run``): a realistic day of traffic through the whole exchange.
+
+Starts the broker and the services, sends the day's claims (mostly Avro, some JSON,
+a few undecodable messages for the dead-letter topic), collects every result with
+a progress bar, checks the money against the offline engine and prints a report.
+"""
+
+import random
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+
+from ..engine import InvalidClaim, parse_event
+from ..engine.claims import ClaimEvent
+from ..exchange.records import record_result
+from ..traffic import generate_day
+from .client import ExchangeClient
+from .cluster import Cluster
+from .progress import Progress
+from .report import RegionNames, RunReport
+from .scenario_run import PipelineError, addressed
+
+AVRO_SHARE = 0.8
+"""Most hospitals send Avro; the rest send JSON (and malformed claims only go as JSON)."""
+GARBAGE = [b"\x00\x01not avro", b"{\"kind\": \"settle\", truncated", b"\xc3\x01" + b"\xff" * 12,
+           b"", b"\x89PNG\r\n\x1a\n"]
+
+
+def _status(message: str) -> None:
+    print(f"xsettle: {message}", file=sys.stderr, flush=True)
+
+
+def _count_dead_letters(bootstrap: str, topic: str) -> int:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        ends = consumer.end_offsets(partitions)
+        starts = consumer.beginning_offsets(partitions)
+        return sum(ends[p] - starts[p] for p in partitions)
+    finally:
+        consumer.close()
+
+
+def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> int:
+    _status(f"generating a day of traffic: {claims} claims over {persons} persons")
+    scenario = generate_day(claims=claims, persons=persons)
+    events = scenario.events
+    run_dir = Path(tempfile.mkdtemp(prefix="xsettle-run-"))
+    started = time.monotonic()
+    _status("starting the embedded broker (or KAFKA_BOOTSTRAP_SERVERS) and the services")
+    with Cluster(scenario, run_dir, dashboard=False) as cluster:
+        _status(f"services ready in {time.monotonic() - started:.1f}s; "
+                "")
+        client = ExchangeClient(cluster.bootstrap, cluster.topics)
+        try:
+            report, seconds, latencies, found, request_ids = _drive(client, events, timeout,
+                                                                   RegionNames(scenario))
+            dead = _count_dead_letters(cluster.bootstrap, cluster.topics.dead_letters)
+        finally:
+            client.close()
+        missing = len(request_ids) - len(found)
+        if missing:
+            raise PipelineError(f"{missing} of {len(request_ids)} events got no result within "
+                                f"{timeout:.0f}s; logs in {run_dir}")
+        offline = scenario.exchange()
+        matches = all(
+            record_result(found[rid]).to_record() == offline.process(event).to_record()
+            for rid, event in zip(request_ids, events, strict=True)
+        )
+        print(report.render(events=len(events), seconds=seconds, latencies_ms=latencies,
+                            dead_letters=dead, matches_offline=matches))
+        if keep_serving:
+            _status(f"serving; dashboard at {cluster.worker('dashboard').url}/ — Ctrl-C stops")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                _status("stopping")
+    shutil.rmtree(run_dir, ignore_errors=True)
+    _status("stopped: broker and services are down")
+    return 0 if matches else 1
+
+
+def _drive(client: ExchangeClient, events: list[Any], timeout: float,
+           names: RegionNames) -> tuple[RunReport, float, list[float], dict[str, dict], list[str]]:
+    rng = random.Random(7)
+    run_id = uuid.uuid4().hex[:8]
+    owners: dict[str, str] = {}
+    sent_at: dict[str, float] = {}
+    request_ids: list[str] = []
+    submitting = Progress("submitted", len(events))
+    for index, event in enumerate(events):
+        request_id = f"{run_id}-{index}"
+        event, person = addressed(event, owners)
+        sent_at[request_id] = time.monotonic()
+        claim = _valid(event)
+        if claim is not None and rng.random() < AVRO_SHARE:
+            client.submit_avro(claim, request_id)
+        else:
+            client.submit(event, request_id, person)
+        request_ids.append(request_id)
+        submitting.advance()
+        if index % 4000 == 0:
+            client.send_raw(client.topics.claims, GARBAGE[(index // 4000) % len(GARBAGE)])
+    client.flush()
+    submitting.finish()
+
+    report = RunReport(names)
+    latencies: list[float] = []
+    collecting = Progress("settled", len(events))
+
+    def on_result(result: dict[str, Any]) -> None:
+        latencies.append((time.monotonic() - sent_at[result["request_id"]]) * 1000)
+        report.add(result)
+        collecting.advance()
+
+    started = submitting.started
+    found = client.collect(request_ids, timeout, on_result)
+    collecting.finish()
+    return report, time.monotonic() - started, latencies, found, request_ids
+
+
+def _valid(event: Any) -> ClaimEvent | None:
+    """The validated claim, if it is one: only those can be sent as Avro."""
+    try:
+        return parse_event(event)
+    except InvalidClaim:
+        return None
