@@ -72,14 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the events through the real services and topics",
     )
     settle.set_defaults(handler=_settle)
-    run = commands.add_parser("run", help="a day of traffic through broker and services, "
-                              "with a report")
+    run = commands.add_parser(
+        "run", help="a day of traffic through broker and services, with a report"
+    )
     run.add_argument("--claims", type=int, default=20_000, help="claims in the day (20000)")
     run.add_argument("--persons", type=int, default=2_000, help="insured persons (2000)")
-    run.add_argument("--timeout", type=float, default=600.0,
-                     help="seconds to wait for all results (600)")
-    run.add_argument("--keep-serving", action="store_true",
-                     help="keep the pipeline and dashboard up until Ctrl-C")
+    run.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds to wait for all results (600)"
+    )
+    run.add_argument(
+        "--keep-serving",
+        action="store_true",
+        help="keep the pipeline and dashboard up until Ctrl-C",
+    )
     run.set_defaults(handler=_run)
     worker = commands.add_parser("worker", help="run one service worker (reads the environment)")
     worker.add_argument("service", choices=["treatment", "insured", "dashboard"])

@@ -67,24 +67,3 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def codec_table(
-    app: faust.App,
-    name: str,
-    *,
-    key_serializer: str,
-    value_serializer: str,
-    partitions: int,
-    use_partitioner: bool = False,
-) -> Any:
-    """A table whose keys and values go through named codecs.
-
-    faust derives a table's serializers from model types only; our values are
-    plain engine objects, so the codecs are set before the store and changelog
-    topic (both created lazily) first use them.
-    """
-    table = app.Table(name, partitions=partitions, use_partitioner=use_partitioner)
-    table.key_serializer = key_serializer
-    table.value_serializer = value_serializer
-    return table

@@ -40,8 +40,12 @@ def claim_to_event(record: dict[str, Any]) -> dict[str, Any]:
 
 def event_to_claim(event: ClaimEvent, request_id: str | None = None) -> dict[str, Any]:
     """A validated event as a ``HospitalClaim`` record (what a hospital would produce)."""
-    record: dict[str, Any] = {"kind": event.kind, "claim_id": event.claim_id,
-                              "person_id": event.person_id, "request_id": request_id}
+    record: dict[str, Any] = {
+        "kind": event.kind,
+        "claim_id": event.claim_id,
+        "person_id": event.person_id,
+        "request_id": request_id,
+    }
     if isinstance(event, SettleEvent):
         record.update(
             treatment_region=event.treatment_region,
@@ -49,8 +53,10 @@ def event_to_claim(event: ClaimEvent, request_id: str | None = None) -> dict[str
             medical_type=event.medical_type,
             emergency=event.emergency,
             date=event.date,
-            lines=[{"code": line.code, "unit_price": line.unit_price, "quantity": line.quantity}
-                   for line in event.lines],
+            lines=[
+                {"code": line.code, "unit_price": line.unit_price, "quantity": line.quantity}
+                for line in event.lines
+            ],
         )
     return record
 

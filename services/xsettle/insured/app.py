@@ -9,7 +9,7 @@ import faust
 from ..exchange import ledger_codec
 from ..exchange.codec import AvroCodec
 from ..exchange.deadletter import Origin
-from ..exchange.faust_app import codec_table, make_app, raw_topic
+from ..exchange.faust_app import make_app, raw_topic
 from ..exchange.health import add_health
 from ..exchange.registry import registry_from_env
 from ..exchange.topics import Topics
@@ -35,11 +35,10 @@ def build(settings: Settings) -> faust.App:
     dead_letters = raw_topic(app, topics.dead_letters, settings.partitions)
     # Keyed by the request's key bytes and placed by the producer's partitioner, so a
     # ledger's changelog partition is its person's request partition even in batches.
-    ledgers = codec_table(
-        app,
+    ledgers = app.Table(
         "ledgers",
-        key_serializer="raw",
-        value_serializer=ledger_codec.NAME,
+        key_type=bytes,
+        value_type=ledger_codec.LedgerValue,
         partitions=settings.partitions,
         use_partitioner=True,
     )

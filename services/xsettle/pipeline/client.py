@@ -79,12 +79,20 @@ class ExchangeClient:
         request_ids: Iterable[str],
         timeout: float,
         on_result: Callable[[dict[str, Any]], None] | None = None,
-    ) -> dict[str, dict]:
-        """Results by request id, first one wins (a redelivered request may answer twice)."""
+        *,
+        stop_after: int | None = None,
+        already: dict[str, dict[str, Any]] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Results by request id, first one wins (a redelivered request may answer twice).
+
+        Reads on from where the last call stopped; ``already`` carries earlier finds,
+        ``stop_after`` returns early once that many are found.
+        """
         wanted = set(request_ids)
-        found: dict[str, dict[str, Any]] = {}
+        found = dict(already or {})
+        goal = min(len(wanted), stop_after) if stop_after is not None else len(wanted)
         deadline = time.monotonic() + timeout
-        while wanted - found.keys() and time.monotonic() < deadline:
+        while len(wanted & found.keys()) < goal and time.monotonic() < deadline:
             for records in self.consumer.poll(timeout_ms=200, max_records=5000).values():
                 for record in records:
                     result = self.result_codec.decode(record.value)

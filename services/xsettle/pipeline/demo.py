@@ -28,8 +28,13 @@ from .scenario_run import PipelineError, addressed
 
 AVRO_SHARE = 0.8
 """Most hospitals send Avro; the rest send JSON (and malformed claims only go as JSON)."""
-GARBAGE = [b"\x00\x01not avro", b"{\"kind\": \"settle\", truncated", b"\xc3\x01" + b"\xff" * 12,
-           b"", b"\x89PNG\r\n\x1a\n"]
+GARBAGE = [
+    b"\x00\x01not avro",
+    b'{"kind": "settle", truncated',
+    b"\xc3\x01" + b"\xff" * 12,
+    b"",
+    b"\x89PNG\r\n\x1a\n",
+]
 
 
 def _status(message: str) -> None:
@@ -55,26 +60,35 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
     started = time.monotonic()
     _status("starting the embedded broker (or KAFKA_BOOTSTRAP_SERVERS) and the services")
     with Cluster(scenario, run_dir, dashboard=False) as cluster:
-        _status(f"services ready in {time.monotonic() - started:.1f}s; "
-                "")
+        _status(f"services ready in {time.monotonic() - started:.1f}s; ")
         client = ExchangeClient(cluster.bootstrap, cluster.topics)
         try:
-            report, seconds, latencies, found, request_ids = _drive(client, events, timeout,
-                                                                   RegionNames(scenario))
+            report, seconds, latencies, found, request_ids = _drive(
+                client, events, timeout, RegionNames(scenario)
+            )
             dead = _count_dead_letters(cluster.bootstrap, cluster.topics.dead_letters)
         finally:
             client.close()
         missing = len(request_ids) - len(found)
         if missing:
-            raise PipelineError(f"{missing} of {len(request_ids)} events got no result within "
-                                f"{timeout:.0f}s; logs in {run_dir}")
+            raise PipelineError(
+                f"{missing} of {len(request_ids)} events got no result within "
+                f"{timeout:.0f}s; logs in {run_dir}"
+            )
         offline = scenario.exchange()
         matches = all(
             record_result(found[rid]).to_record() == offline.process(event).to_record()
             for rid, event in zip(request_ids, events, strict=True)
         )
-        print(report.render(events=len(events), seconds=seconds, latencies_ms=latencies,
-                            dead_letters=dead, matches_offline=matches))
+        print(
+            report.render(
+                events=len(events),
+                seconds=seconds,
+                latencies_ms=latencies,
+                dead_letters=dead,
+                matches_offline=matches,
+            )
+        )
         if keep_serving:
             _status(f"serving; dashboard at {cluster.worker('dashboard').url}/ — Ctrl-C stops")
             try:
@@ -87,8 +101,9 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
     return 0 if matches else 1
 
 
-def _drive(client: ExchangeClient, events: list[Any], timeout: float,
-           names: RegionNames) -> tuple[RunReport, float, list[float], dict[str, dict], list[str]]:
+def _drive(
+    client: ExchangeClient, events: list[Any], timeout: float, names: RegionNames
+) -> tuple[RunReport, float, list[float], dict[str, dict], list[str]]:
     rng = random.Random(7)
     run_id = uuid.uuid4().hex[:8]
     owners: dict[str, str] = {}

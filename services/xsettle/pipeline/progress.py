@@ -6,8 +6,9 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, label: str, total: int, stream: TextIO = sys.stderr,
-                 every: float = 5.0) -> None:
+    def __init__(
+        self, label: str, total: int, stream: TextIO = sys.stderr, every: float = 5.0
+    ) -> None:
         self.label = label
         self.total = total
         self.stream = stream
@@ -33,8 +34,10 @@ class Progress:
         elapsed = max(time.monotonic() - self.started, 1e-9)
         share = self.done / self.total if self.total else 1.0
         filled = int(share * 30)
-        line = (f"{self.label:<10} [{'#' * filled}{'.' * (30 - filled)}] "
-                f"{self.done:>7}/{self.total:<7} {self.done / elapsed:>8.0f}/s {elapsed:6.1f}s")
+        line = (
+            f"{self.label:<10} [{'#' * filled}{'.' * (30 - filled)}] "
+            f"{self.done:>7}/{self.total:<7} {self.done / elapsed:>8.0f}/s {elapsed:6.1f}s"
+        )
         if self._tty:
             self.stream.write("\r" + line + ("\n" if final else ""))
         else:

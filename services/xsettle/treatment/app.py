@@ -13,7 +13,7 @@ from faust.web import Request, Response, View
 
 from ..exchange.codec import AvroCodec, DecodeError
 from ..exchange.deadletter import Origin, dead_letter
-from ..exchange.faust_app import codec_table, make_app, raw_topic
+from ..exchange.faust_app import make_app, raw_topic
 from ..exchange.health import add_health
 from ..exchange.registry import registry_from_env
 from ..exchange.topics import Topics
@@ -38,13 +38,7 @@ def build(settings: Settings) -> faust.App:
     requests = raw_topic(app, topics.requests, settings.partitions)
     results = raw_topic(app, topics.results, settings.partitions)
     dead_letters = raw_topic(app, topics.dead_letters, settings.partitions)
-    register = codec_table(
-        app,
-        "claims",
-        key_serializer="json",
-        value_serializer="json",
-        partitions=settings.partitions,
-    )
+    register = app.Table("claims", partitions=settings.partitions)
 
     def owner(claim_id: str) -> str | None:
         entry = register.get(claim_id)
