@@ -2,7 +2,6 @@
 event gets exactly the result the offline engine gives it."""
 
 from pathlib import Path
-
 from typing import Any
 
 from xsettle.pipeline.scenario_run import settle_via_kafka

@@ -1,8 +1,8 @@
 """Faults the exchange must survive: a worker killed mid-stream, garbage on a topic."""
 
 import time
-from dataclasses import replace
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +75,8 @@ def test_sigkill_of_insured_worker_mid_stream_settles_each_claim_once(
     assert [record_result(found[rid]).to_record() for rid in first + rest] == expected
 
     recovered = read_ledgers(running.bootstrap, running.topics.namespace)
-    assert {p: _ledger_view(l) for p, l in recovered.items()} == {
-        p: _ledger_view(l) for p, l in offline.ledgers.items()
+    assert {person: _ledger_view(ledger) for person, ledger in recovered.items()} == {
+        person: _ledger_view(ledger) for person, ledger in offline.ledgers.items()
     }
 
 
