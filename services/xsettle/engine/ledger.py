@@ -61,12 +61,12 @@ class ClaimRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "settlement": self.settlement.to_record(),
+            "settlement": self.settlement.to_record(exact=True),
             "year": self.year,
             "medical_type": self.medical_type,
             "burden": str(self.burden),
             "treatment_region": self.treatment_region,
-            "reversal": self.reversal.to_record() if self.reversal else None,
+            "reversal": self.reversal.to_record(exact=True) if self.reversal else None,
             "generation": self.generation,
         }
 
@@ -84,7 +84,8 @@ class ClaimRecord:
         )
 
 
-REPLIES_KEPT = 64
+REPLIES_KEPT = 16
+"""Enough for any one person's requests in a commit interval (what a crash can replay)."""
 
 
 @dataclass(slots=True)
@@ -172,7 +173,9 @@ class Ledger:
             "balance": str(self.balance),
             "years": {str(year): totals.to_dict() for year, totals in self.years.items()},
             "claims": {claim: record.to_dict() for claim, record in self.claims.items()},
-            "replies": {request: result.to_record() for request, result in self.replies.items()},
+            "replies": {
+                request: result.to_record(exact=True) for request, result in self.replies.items()
+            },
         }
 
     @classmethod

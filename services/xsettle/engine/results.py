@@ -51,6 +51,9 @@ class Amounts:
     def as_strings(self) -> dict[str, str]:
         return {name: fmt_money(getattr(self, name)) for name in AMOUNT_FIELDS}
 
+    def as_text(self) -> dict[str, str]:
+        return {name: str(getattr(self, name)) for name in AMOUNT_FIELDS}
+
     @classmethod
     def from_strings(cls, values: dict[str, Any]) -> "Amounts":
         return cls(**{name: Decimal(values[name]) for name in AMOUNT_FIELDS})
@@ -67,13 +70,17 @@ class Result:
     reason: Reason | None = None
     message: str | None = None
 
-    def to_record(self) -> dict[str, Any]:
-        """The JSON Lines form, fields in the order the contract lists them."""
+    def to_record(self, exact: bool = False) -> dict[str, Any]:
+        """The JSON Lines form, fields in the order the contract lists them.
+
+        ``exact`` writes amounts as plain decimal text instead of the contract's
+        two-decimal form: the same values, cheaper, for state that no person reads.
+        """
         record: dict[str, Any] = {"claim_id": self.claim_id, "status": self.status.value}
         if self.status is Status.SETTLED:
             record["filing_type"] = self.filing_type
         if self.amounts is not None:
-            record.update(self.amounts.as_strings())
+            record.update(self.amounts.as_text() if exact else self.amounts.as_strings())
         if self.reason is not None:
             record["reason"] = self.reason.value
             record["message"] = self.message

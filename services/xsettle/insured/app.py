@@ -15,6 +15,7 @@ from ..exchange.registry import registry_from_env
 from ..exchange.topics import Topics
 from ..reference import load_reference
 from ..settings import Settings
+from .ledgers import LedgerBook
 from .location import InsuredLocation, Undecodable
 
 BATCH = 500
@@ -33,14 +34,16 @@ def build(settings: Settings) -> faust.App:
     requests = raw_topic(app, topics.requests, settings.partitions)
     results = raw_topic(app, topics.results, settings.partitions)
     dead_letters = raw_topic(app, topics.dead_letters, settings.partitions)
-    # Keyed by the request's key bytes and placed by the producer's partitioner, so a
-    # ledger's changelog partition is its person's request partition even in batches.
-    ledgers = app.Table(
-        "ledgers",
-        key_type=bytes,
-        value_type=ledger_codec.LedgerValue,
-        partitions=settings.partitions,
-        use_partitioner=True,
+    # Keyed by person bytes and placed by the producer's partitioner, exactly like the
+    # topics, so a row's changelog partition is its person's partition even in batches.
+    book = LedgerBook(
+        app.Table(
+            "ledgers",
+            key_type=bytes,
+            value_type=ledger_codec.LedgerValue,
+            partitions=settings.partitions,
+            use_partitioner=True,
+        )
     )
 
     @app.agent(requests)
@@ -49,18 +52,18 @@ def build(settings: Settings) -> faust.App:
             for event in events:
                 message = event.message
                 origin = Origin(message.topic, message.partition, message.offset, message.key)
-                outcome = location.handle(
-                    message.value, origin, lambda person: ledgers.get(person.encode())
-                )
+                outcome = location.handle(message.value, origin, book.get)
                 if isinstance(outcome, Undecodable):
                     dead_letters.send_soon(
                         key=message.topic.encode(), value=dead_codec.encode(outcome.dead_letter)
                     )
                     continue
-                key = outcome.person_id.encode()
                 if outcome.ledger is not None:
-                    ledgers[key] = outcome.ledger
-                results.send_soon(key=key, value=result_codec.encode(outcome.result))
+                    book.put(outcome.person_id, outcome.ledger)
+                results.send_soon(
+                    key=outcome.person_id.encode(), value=result_codec.encode(outcome.result)
+                )
+            book.flush()
 
     add_health(app)
     return app

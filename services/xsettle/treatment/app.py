@@ -6,8 +6,6 @@ come back and close each claim in the claim register, queryable at
 a claim's record lives with its person's partition.
 """
 
-from typing import Any
-
 import faust
 from faust.web import Request, Response, View
 
@@ -19,7 +17,11 @@ from ..exchange.registry import registry_from_env
 from ..exchange.topics import Topics
 from ..reference import load_reference
 from ..settings import Settings
-from .location import SERVICE, Answer, Forward, TreatmentLocation, Undecodable
+from .location import SERVICE, Answer, TreatmentLocation, Undecodable
+from .register import NO_PERSON, ClaimRegister
+
+BATCH = 500
+"""Claims taken per batch: large enough to amortise, small enough for latency."""
 
 
 def build(settings: Settings) -> faust.App:
@@ -38,88 +40,57 @@ def build(settings: Settings) -> faust.App:
     requests = raw_topic(app, topics.requests, settings.partitions)
     results = raw_topic(app, topics.results, settings.partitions)
     dead_letters = raw_topic(app, topics.dead_letters, settings.partitions)
-    register = app.Table("claims", partitions=settings.partitions)
-
-    def owner(claim_id: str) -> str | None:
-        entry = register.get(claim_id)
-        return entry["person_id"] if entry else None
+    # Keyed by person bytes and placed by the producer's partitioner, exactly like the
+    # topics, so a row's changelog partition is its person's partition even in batches.
+    register = ClaimRegister(
+        app.Table("claims", key_type=bytes, partitions=settings.partitions, use_partitioner=True)
+    )
 
     @app.agent(claims)
     async def intake(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            origin = Origin(message.topic, message.partition, message.offset, message.key)
-            outcome = location.handle(message.value, origin, owner)
-            if isinstance(outcome, Undecodable):
-                dead_letters.send_soon(
-                    key=message.topic.encode(), value=dead_codec.encode(outcome.dead_letter)
-                )
-            elif isinstance(outcome, Answer):
-                key = outcome.key.encode() if outcome.key else None
-                results.send_soon(key=key, value=result_codec.encode(outcome.result))
-            else:
-                _submit(register, outcome)
-                requests.send_soon(
-                    key=outcome.person_id.encode(), value=request_codec.encode(outcome.request)
-                )
+        async for events in stream.take_events(BATCH, within=0.01):
+            for event in events:
+                message = event.message
+                origin = Origin(message.topic, message.partition, message.offset, message.key)
+                outcome = location.handle(message.value, origin, register.owner)
+                if isinstance(outcome, Undecodable):
+                    dead_letters.send_soon(
+                        key=message.topic.encode(), value=dead_codec.encode(outcome.dead_letter)
+                    )
+                elif isinstance(outcome, Answer):
+                    key = outcome.key.encode() if outcome.key else NO_PERSON
+                    results.send_soon(key=key, value=result_codec.encode(outcome.result))
+                else:
+                    register.submitted(
+                        outcome.person_id, outcome.claim_id, outcome.request["request_id"]
+                    )
+                    requests.send_soon(
+                        key=outcome.person_id.encode(), value=request_codec.encode(outcome.request)
+                    )
+            register.flush()
 
     @app.agent(results)
     async def close_claims(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            try:
-                result = result_codec.decode(message.value)
-            except DecodeError as error:
-                origin = Origin(message.topic, message.partition, message.offset, message.key)
-                dead_letters.send_soon(
-                    key=message.topic.encode(),
-                    value=dead_codec.encode(
-                        dead_letter(origin, message.value, str(error), SERVICE)
-                    ),
-                )
-                continue
-            if result["claim_id"]:
-                register[result["claim_id"]] = _closed(register.get(result["claim_id"]), result)
+        async for events in stream.take_events(BATCH, within=0.01):
+            for event in events:
+                message = event.message
+                try:
+                    register.closed(result_codec.decode(message.value))
+                except DecodeError as error:
+                    origin = Origin(message.topic, message.partition, message.offset, message.key)
+                    letter = dead_letter(origin, message.value, str(error), SERVICE)
+                    dead_letters.send_soon(
+                        key=message.topic.encode(), value=dead_codec.encode(letter)
+                    )
+            register.flush()
 
     @app.page("/claims/{claim_id}")
     class ClaimState(View):
         async def get(self, request: Request, claim_id: str) -> Response:
-            entry = register.get(claim_id)
+            entry = register.lookup(claim_id)
             if entry is None:
                 return self.json({"claim_id": claim_id, "error": "unknown claim"}, status=404)
             return self.json({"claim_id": claim_id, **entry})
 
     add_health(app)
     return app
-
-
-def _submit(register: Any, forward: Forward) -> None:
-    entry = dict(register.get(forward.claim_id) or {})
-    entry.update(
-        person_id=forward.person_id, state="SUBMITTED", request_id=forward.request["request_id"]
-    )
-    register[forward.claim_id] = entry
-
-
-def _closed(entry: dict[str, Any] | None, result: dict[str, Any]) -> dict[str, Any]:
-    """The claim's state after a result: who pays what (the patient pays ``psn_cash_pay``).
-
-    A rejected attempt on a claim that is settled or reversed (a late duplicate, a
-    second reversal) is noted but does not change the claim's state.
-    """
-    closed = dict(entry or {})
-    closed["person_id"] = result["person_id"] or closed.get("person_id")
-    closed["closed_at"] = result["settled_at"].isoformat()
-    if result["status"] == "REJECTED":
-        closed["last_rejection"] = result["reason"]
-        if closed.get("state") in ("SETTLED", "REVERSED"):
-            return closed
-    amounts = result["amounts"] or {}
-    closed.update(
-        state=result["status"],
-        result_id=result["result_id"],
-        reason=result["reason"],
-        psn_cash_pay=str(amounts["psn_cash_pay"]) if amounts else None,
-        fund_pay_sumamt=str(amounts["fund_pay_sumamt"]) if amounts else None,
-    )
-    return closed
