@@ -28,6 +28,8 @@ QUANTITY = {"01": (1, 12), "07": (1, 12), "09": (1, 30), "11": (1, 20), "10": (1
 class TrafficMix:
     """Shares of each kind of trouble in the generated day (the rest settles normally)."""
 
+    lines: int | None = None
+    """Lines per claim; ``None``: a realistic spread by medical type."""
     duplicate: float = 0.01
     reversal: float = 0.02
     malformed: float = 0.005
@@ -35,6 +37,20 @@ class TrafficMix:
     unfiled: float = 0.01
     unconnected: float = 0.005
     unknown_person: float = 0.003
+    unlisted_item: float = 0.05
+
+
+CLEAN = TrafficMix(
+    duplicate=0,
+    reversal=0,
+    malformed=0,
+    emergency_unfiled=0,
+    unfiled=0,
+    unconnected=0,
+    unknown_person=0,
+    unlisted_item=0,
+)
+"""Traffic where nothing goes wrong on purpose: for benchmarks."""
 
 
 def _persons(
@@ -84,8 +100,10 @@ def _district(region: str, rng: random.Random) -> str:
     return region
 
 
-def _lines(rng: random.Random, catalog: Catalog, medical_type: str) -> list[dict[str, Any]]:
-    low, high = LINES[medical_type]
+def _lines(
+    rng: random.Random, catalog: Catalog, medical_type: str, mix: TrafficMix
+) -> list[dict[str, Any]]:
+    low, high = (mix.lines, mix.lines) if mix.lines else LINES[medical_type]
     lines = []
     for item in rng.sample(catalog.items, min(len(catalog.items), rng.randint(low, high))):
         typical = item.typical_price or Decimal("20.00")
@@ -94,8 +112,8 @@ def _lines(rng: random.Random, catalog: Catalog, medical_type: str) -> list[dict
         lines.append(
             {"code": item.code, "unit_price": str(price), "quantity": str(rng.randint(qlow, qhigh))}
         )
-    if rng.random() < 0.05:
-        lines.append({"code": "ZZ-NOT-LISTED", "unit_price": "35.50", "quantity": "2"})
+    if lines and rng.random() < mix.unlisted_item:
+        lines[-1] = {"code": "ZZ-NOT-LISTED", "unit_price": "35.50", "quantity": "2"}
     return lines
 
 
@@ -151,7 +169,7 @@ def generate_day(
             "medical_type": medical_type,
             "emergency": emergency,
             "date": DAY.isoformat(),
-            "lines": _lines(rng, catalog, medical_type),
+            "lines": _lines(rng, catalog, medical_type, mix),
         }
         if rng.random() < mix.malformed:
             event = _malformed(rng, event)

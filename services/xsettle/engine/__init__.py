@@ -4,7 +4,7 @@ Services and the offline CLI are thin shells around it, so the pipeline and
 ``xsettle settle`` compute the same money by construction.
 """
 
-from .catalog import Catalog, CatalogItem, FeeSplit, covering_catalog, split_line
+from .catalog import Catalog, CatalogIndex, CatalogItem, FeeSplit, covering_catalog, split_line
 from .claims import InvalidClaim, ReverseEvent, SettleEvent, parse_event
 from .exchange import Exchange
 from .intake import FeeDetail, normalise
@@ -19,6 +19,7 @@ __all__ = [
     "AMOUNT_FIELDS",
     "Amounts",
     "Catalog",
+    "CatalogIndex",
     "CatalogItem",
     "Directory",
     "Exchange",

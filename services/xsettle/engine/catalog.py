@@ -4,6 +4,7 @@ Every line splits into four buckets: 全自费 (``fulamt_ownpay_amt``), 超限�
 (``overlmt_selfpay``), 先行自付 (``preselfpay_amt``) and 范围内 (``inscp_scp_amt``).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -56,7 +57,11 @@ class Catalog(Strict):
         return {item.code: item for item in self.items}
 
 
-@dataclass(frozen=True, slots=True)
+ZERO = Decimal("0.00")
+
+
+# Not frozen: built for every fee line, and a frozen dataclass costs a third more.
+@dataclass(slots=True)
 class FeeSplit:
     """An amount and its four buckets; they always sum to ``amount``."""
 
@@ -66,18 +71,17 @@ class FeeSplit:
     preselfpay_amt: Decimal
     inscp_scp_amt: Decimal
 
-    def __add__(self, other: "FeeSplit") -> "FeeSplit":
-        return FeeSplit(
-            self.amount + other.amount,
-            self.fulamt_ownpay_amt + other.fulamt_ownpay_amt,
-            self.overlmt_selfpay + other.overlmt_selfpay,
-            self.preselfpay_amt + other.preselfpay_amt,
-            self.inscp_scp_amt + other.inscp_scp_amt,
-        )
-
-
-ZERO = Decimal("0.00")
-NOTHING = FeeSplit(ZERO, ZERO, ZERO, ZERO, ZERO)
+    @classmethod
+    def total(cls, splits: Iterable["FeeSplit"]) -> "FeeSplit":
+        """Bucket-wise sums: a claim's totals from its lines."""
+        amount = fulamt = over = pre = inscp = ZERO
+        for split in splits:
+            amount += split.amount
+            fulamt += split.fulamt_ownpay_amt
+            over += split.overlmt_selfpay
+            pre += split.preselfpay_amt
+            inscp += split.inscp_scp_amt
+        return cls(amount, fulamt, over, pre, inscp)
 
 
 def split_line(item: CatalogItem | None, unit_price: Decimal, quantity: Decimal) -> FeeSplit:
@@ -92,6 +96,23 @@ def split_line(item: CatalogItem | None, unit_price: Decimal, quantity: Decimal)
     if item.class_ == "B":
         pre = round_fen((amount - over) * item.self_pay_ratio)  # type: ignore[operator]
     return FeeSplit(amount, ZERO, over, pre, amount - over - pre)
+
+
+class CatalogIndex:
+    """The catalogs on the exchange, with the covering catalog of each region memoised."""
+
+    def __init__(self, catalogs: list[Catalog]) -> None:
+        self.catalogs = list(catalogs)
+        self._covering: dict[str, Catalog | None] = {}
+
+    def covering(self, treatment_region: str) -> Catalog | None:
+        try:
+            return self._covering[treatment_region]
+        except KeyError:
+            found = self._covering[treatment_region] = covering_catalog(
+                self.catalogs, treatment_region
+            )
+            return found
 
 
 def covering_catalog(catalogs: list[Catalog], treatment_region: str) -> Catalog | None:

@@ -8,38 +8,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .errors import describe
-from .money import Exact
 from .policy import Region
 from .vocabulary import Level, MedicalType
 
-
-def _places(limit: int):
-    def check(value: Decimal) -> Decimal:
-        exponent = value.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -limit:
-            raise ValueError(f"must have at most {limit} decimal places")
-        return value
-
-    return check
-
-
-def _non_negative(value: Decimal) -> Decimal:
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-def _positive(value: Decimal) -> Decimal:
-    if value <= 0:
-        raise ValueError("must be greater than 0")
-    return value
-
-
-UnitPrice = Annotated[Exact, AfterValidator(_non_negative), AfterValidator(_places(6))]
-Quantity = Annotated[Exact, AfterValidator(_positive), AfterValidator(_places(4))]
+# pydantic-core checks these constraints natively: this runs for every line of every
+# claim. Floats are taken by their shortest text, so 0.1 means 0.1 exactly.
+UnitPrice = Annotated[Decimal, Field(ge=0, decimal_places=6, allow_inf_nan=False)]
+Quantity = Annotated[Decimal, Field(gt=0, decimal_places=4, allow_inf_nan=False)]
 ClaimId = Annotated[str, Field(min_length=1, max_length=64)]
 
 

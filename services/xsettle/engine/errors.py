@@ -14,6 +14,23 @@ def error_path(loc: tuple[int | str, ...]) -> str:
     return text
 
 
+_PHRASES = (
+    ("Value error, ", ""),
+    ("Input should be greater than or equal to 0", "must not be negative"),
+    ("Decimal input should have no more than", "must have at most"),
+    ("Input should be", "must be"),
+)
+
+
+def _plain(message: str) -> str:
+    """pydantic's wording in the voice of our own messages ("must be …")."""
+    for phrase, plain in _PHRASES:
+        if message.startswith(phrase):
+            message = plain + message[len(phrase) :]
+            break
+    return message[:1].lower() + message[1:]
+
+
 def describe(error: ValidationError, prefix: str = "") -> str:
     """The first problem of a pydantic error as ``path: message``."""
     first = error.errors(include_url=False)[0]
@@ -24,8 +41,7 @@ def describe(error: ValidationError, prefix: str = "") -> str:
         if not (isinstance(part, str) and part.startswith("function-"))
     )
     path = error_path(loc)
-    message = first["msg"].removeprefix("Value error, ")
-    message = message[0].lower() + message[1:] if message else message
+    message = _plain(first["msg"])
     if first["type"] == "missing":
         message = "required field is missing"
     where = ".".join(part for part in (prefix, path) if part)

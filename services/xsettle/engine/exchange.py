@@ -6,7 +6,7 @@ location, settle at the insured location) but keeps the ledgers in a dict.
 
 from typing import Any
 
-from .catalog import Catalog
+from .catalog import Catalog, CatalogIndex
 from .claims import InvalidClaim, ReverseEvent, parse_event
 from .intake import normalise
 from .ledger import Ledger
@@ -17,7 +17,7 @@ from .vocabulary import Reason
 
 class Exchange:
     def __init__(self, catalogs: list[Catalog], directory: Directory) -> None:
-        self.catalogs = catalogs
+        self.catalogs = CatalogIndex(catalogs)
         self.directory = directory
         self.ledgers: dict[str, Ledger] = {}
         self.claim_owner: dict[str, str] = {}

@@ -12,7 +12,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..engine import Catalog, InvalidClaim, Reason, Result, ReverseEvent, normalise, parse_event
+from ..engine import (
+    Catalog,
+    CatalogIndex,
+    InvalidClaim,
+    Reason,
+    Result,
+    ReverseEvent,
+    normalise,
+    parse_event,
+)
 from ..engine.results import rejected
 from ..exchange.codec import AvroCodec, DecodeError, looks_like_avro
 from ..exchange.deadletter import Origin, dead_letter
@@ -56,7 +65,7 @@ class TreatmentLocation:
         insured_region_of: Callable[[str], str | None],
         claims: AvroCodec,
     ) -> None:
-        self.catalogs = catalogs
+        self.catalogs = CatalogIndex(catalogs)
         self.insured_region_of = insured_region_of
         self.claims = claims
 

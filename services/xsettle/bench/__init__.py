@@ -1,0 +1,1 @@
+"""``xsettle bench``: the engine, the raw broker round trip and the pipeline, side by side."""
