@@ -36,6 +36,12 @@ def _run(args: argparse.Namespace) -> int:
     return run_day(args.claims, args.persons, args.keep_serving, args.timeout)
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .bench.run import run_bench
+
+    return run_bench(args.quick, Path(args.json) if args.json else None, args.engine_only)
+
+
 def _worker(args: argparse.Namespace) -> int:
     """Run one service worker until SIGTERM (what containers and the cluster start)."""
     import faust
@@ -86,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the pipeline and dashboard up until Ctrl-C",
     )
     run.set_defaults(handler=_run)
+    bench = commands.add_parser(
+        "bench", help="engine, raw broker round trip and pipeline, side by side"
+    )
+    bench.add_argument("--quick", action="store_true", help="a smoke run (under 90 s)")
+    bench.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    bench.add_argument("--engine-only", action="store_true", help="only the engine")
+    bench.set_defaults(handler=_bench)
     worker = commands.add_parser("worker", help="run one service worker (reads the environment)")
     worker.add_argument("service", choices=["treatment", "insured", "dashboard"])
     worker.set_defaults(handler=_worker)

@@ -12,11 +12,13 @@ from typing import Any
 import faust
 
 from ..settings import Settings
+from .tansu import shorten_fetch_wait
 
 
 def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
     tuning: dict[str, Any] = {}
     if settings.embedded:
+        shorten_fetch_wait()
         tuning = {
             "broker_session_timeout": 6.0,
             "broker_heartbeat_interval": 1.0,

@@ -1,0 +1,105 @@
+"""Measurements over a running broker: the raw round trip, the pipeline, latency, memory."""
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from ..exchange.broker import TopicSpec, ensure_topics
+from ..pipeline.client import ExchangeClient
+from ..pipeline.report import percentile
+from ..pipeline.workers import Worker
+
+
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """Resident memory of a process in MB (VmHWM: its peak so far; VmRSS: now)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker_rss(workers: list[Worker], field: str = "VmHWM") -> dict[str, float]:
+    return {w.service: rss_mb(w.process.pid, field) for w in workers if w.process and w.alive()}
+
+
+def raw_round_trip(bootstrap: str, payloads: list[tuple[bytes, bytes]], partitions: int) -> float:
+    """Messages/s through produce → consume → produce → consume, nothing in between."""
+    source, target = "bench.raw-in.v1", "bench.raw-out.v1"
+    ensure_topics(bootstrap, [TopicSpec(source, partitions), TopicSpec(target, partitions)])
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "xsettle.bench.relay", bootstrap, source, target],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert relay.stdout is not None
+        relay.stdout.readline()  # "ready"
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
+        )
+        parts = [TopicPartition(target, p) for p in range(partitions)]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, batch_size=256 * 1024)
+        started = time.monotonic()
+        for key, value in payloads:
+            producer.send(source, key=key, value=value)
+        producer.flush()
+        received = 0
+        deadline = started + 300
+        while received < len(payloads) and time.monotonic() < deadline:
+            received += sum(
+                len(r) for r in consumer.poll(timeout_ms=200, max_records=5000).values()
+            )
+        elapsed = time.monotonic() - started
+        producer.close()
+        consumer.close()
+        return received / elapsed
+    finally:
+        relay.terminate()
+        relay.wait(10)
+
+
+def sustained(client: ExchangeClient, claims: list[tuple[str, str, bytes]]) -> float:
+    """Settlements/s with everything submitted at once: first send to last result."""
+    started = time.monotonic()
+    for person, _, payload in claims:
+        client.send_raw(client.topics.claims, payload, key=person.encode())
+    client.flush()
+    found = client.collect([rid for _, rid, _ in claims], timeout=600)
+    return len(found) / (time.monotonic() - started)
+
+
+def latency_at(
+    client: ExchangeClient, claims: list[tuple[str, str, bytes]], rate: float
+) -> dict[str, float]:
+    """Submit→result latency percentiles (ms) with claims offered at a steady ``rate``/s."""
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+
+    def on_result(result: dict[str, Any]) -> None:
+        latencies.append((time.monotonic() - sent[result["request_id"]]) * 1000)
+
+    collector = threading.Thread(
+        target=client.collect, daemon=True, args=([rid for _, rid, _ in claims], 120.0, on_result)
+    )
+    collector.start()
+    started = time.monotonic()
+    for index, (person, request_id, payload) in enumerate(claims):
+        due = started + index / rate
+        pause = due - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        sent[request_id] = time.monotonic()
+        client.send_raw(client.topics.claims, payload, key=person.encode())
+        if index % 50 == 0:
+            client.producer.flush()
+    client.flush()
+    collector.join()
+    ordered = sorted(latencies)
+    return {f"p{q}": round(percentile(ordered, q / 100), 1) for q in (50, 95, 99)}
