@@ -46,10 +46,12 @@ def released_versions(name: str) -> list[str]:
     )
 
 
-def crc64_fingerprint(schema: dict[str, Any]) -> bytes:
-    """The 8-byte little-endian CRC-64-AVRO fingerprint of the schema's canonical form."""
-    value = int(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"), 16)
-    return value.to_bytes(8, "little")
+def crc64_fingerprint(schema: dict[str, Any] | str) -> bytes:
+    """The 8-byte little-endian CRC-64-AVRO fingerprint of the schema's canonical form.
+
+    fastavro's hex string already lists the bytes in little-endian order.
+    """
+    return bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
 
 
 class AvroCodec:
