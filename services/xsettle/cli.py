@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .scenario import ScenarioError, load_scenario
+from .errors import XsettleError
+from .scenario import load_scenario
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ScenarioError, RuntimeError) as error:
+    except XsettleError as error:
         print(f"xsettle: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from .engine import Catalog, Directory, Exchange, Person, Policy
 from .engine.errors import describe
+from .errors import XsettleError
 
 
-class ScenarioError(Exception):
+class ScenarioError(XsettleError):
     """An unusable scenario; ``str()`` is the one line to show the user."""
 
 
@@ -47,9 +48,16 @@ def parse_document(text: str, name: str) -> Any:
         if name.endswith(".json"):
             return json.loads(text, parse_float=Decimal)
         return yaml.load(text, Loader=_ExactLoader)
-    except (yaml.YAMLError, json.JSONDecodeError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ScenarioError(f"{name}: not valid YAML/JSON: {reason}") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError(
+            f"{name}: not valid YAML: {error.problem or error.context}{where}"
+        ) from None
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"{name}: not valid YAML: {error}") from None
+    except json.JSONDecodeError as error:
+        raise ScenarioError(f"{name}: not valid JSON: {error}") from None
 
 
 def read_document(path: Path) -> Any:

@@ -34,11 +34,11 @@ def _plain(message: str) -> str:
 def describe(error: ValidationError, prefix: str = "") -> str:
     """The first problem of a pydantic error as ``path: message``."""
     first = error.errors(include_url=False)[0]
-    # Tagged unions and function validators add their own segments; drop those.
+    # Tagged unions (our tags start with "~") and validators add segments; drop those.
     loc = tuple(
         part
         for part in first["loc"]
-        if not (isinstance(part, str) and part.startswith("function-"))
+        if not (isinstance(part, str) and part.startswith(("function-", "~")))
     )
     path = error_path(loc)
     message = _plain(first["msg"])

@@ -6,9 +6,17 @@ the treatment location's catalog (就医地目录、参保地政策).
 
 import itertools
 from decimal import Decimal
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from .money import Exact, Money
 from .regions import check_region
@@ -69,6 +77,19 @@ Bands = Annotated[list[Band], AfterValidator(_check_bands)]
 LevelMap = dict[Level, Ratio]
 
 
+def _ratio_shape(value: Any) -> str:
+    return "~bands" if isinstance(value, list) else "~levels"
+
+
+RatioRule = Annotated[
+    Annotated[LevelMap, Tag("~levels")] | Annotated[Bands, Tag("~bands")],
+    Discriminator(_ratio_shape),
+]
+"""A level map ``{1: 0.9, ...}`` or marginal bands ``[{upto, ratio}, ...]``; the shape
+picks the branch, so an error speaks of the branch the user wrote (tags starting with
+``~`` are dropped from error paths)."""
+
+
 def band_pay(
     bands: list[Band], low: Decimal, high: Decimal, adjust: Decimal = Decimal(0)
 ) -> Decimal:
@@ -120,7 +141,7 @@ class Benefit(Strict):
     """The rule for one scheme × medical type."""
 
     deductible: Deductible
-    ratio: dict[str, LevelMap | Bands]
+    ratio: dict[str, RatioRule]
     annual_cap: Amount | None = None
 
     def defines(self, member_type: str, level: int) -> bool:

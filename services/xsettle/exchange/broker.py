@@ -21,10 +21,12 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from ..errors import XsettleError
+
 _PR_SET_PDEATHSIG = 1
 
 
-class BrokerError(RuntimeError):
+class BrokerError(XsettleError):
     pass
 
 

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import Result
+from ..errors import XsettleError
 from ..exchange.records import record_result
 from ..scenario import Scenario
 from .client import ExchangeClient
 from .cluster import Cluster
 
 
-class PipelineError(RuntimeError):
+class PipelineError(XsettleError):
     pass
 
 

@@ -10,10 +10,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from ..errors import XsettleError
 from ..settings import Settings
 
 
-class WorkerError(RuntimeError):
+class WorkerError(XsettleError):
     pass
 
 
