@@ -9,6 +9,8 @@ def error_path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif part == "[key]":  # the key of a mapping entry, not its value
+            text += part
         else:
             text += f".{part}" if text else str(part)
     return text
