@@ -31,3 +31,10 @@ def test_generated_scenario_via_kafka_equals_offline(broker_env: object) -> None
     assert piped == offline
     statuses = {record["status"] for record in offline}
     assert statuses == {"SETTLED", "REJECTED", "REVERSED"}, "the scenario exercises every path"
+
+
+def test_two_insured_workers_in_one_group_give_the_same_results(broker_env: object) -> None:
+    """Scaling out is Kafka's: partitions split between workers, ledgers follow them."""
+    scenario = generate_day(claims=300, persons=24, seed=12)
+    piped = [r.to_record() for r in settle_via_kafka(scenario, insured_workers=2)]
+    assert piped == _offline(scenario)

@@ -65,14 +65,17 @@ def raw_round_trip(bootstrap: str, payloads: list[tuple[bytes, bytes]], partitio
         relay.wait(10)
 
 
-def sustained(client: ExchangeClient, claims: list[tuple[str, str, bytes]]) -> float:
-    """Settlements/s with everything submitted at once: first send to last result."""
+def sustained(
+    client: ExchangeClient, claims: list[tuple[str, str, bytes]]
+) -> tuple[float, dict[str, dict[str, Any]]]:
+    """Settlements/s with everything submitted at once (first send to last result),
+    and the results by request id."""
     started = time.monotonic()
     for person, _, payload in claims:
         client.send_raw(client.topics.claims, payload, key=person.encode())
     client.flush()
     found = client.collect([rid for _, rid, _ in claims], timeout=600)
-    return len(found) / (time.monotonic() - started)
+    return len(found) / (time.monotonic() - started), found
 
 
 def latency_at(

@@ -54,10 +54,12 @@ def submit_scenario(client: ExchangeClient, events: list[Any], run_id: str) -> l
     return request_ids
 
 
-def settle_via_kafka(scenario: Scenario, timeout: float = 120.0) -> list[Result]:
+def settle_via_kafka(
+    scenario: Scenario, timeout: float = 120.0, insured_workers: int = 1
+) -> list[Result]:
     """Run the events through a fresh cluster; its logs are kept only if something fails."""
     run_dir = Path(tempfile.mkdtemp(prefix="xsettle-run-"))
-    with Cluster(scenario, run_dir) as cluster:
+    with Cluster(scenario, run_dir, insured_workers=insured_workers) as cluster:
         client = ExchangeClient(cluster.bootstrap, cluster.topics)
         try:
             request_ids = submit_scenario(client, scenario.events, uuid.uuid4().hex[:8])
