@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bench-engine demo clean
+.PHONY: run test lint bench bench-engine demo clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,20 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/xsettle run
 
-test: $(STAMP)
+demo: $(STAMP)
+	$(BIN)/xsettle run --keep-serving
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The dashboard's browser test uses Debian's Chromium (and CJK fonts for the region
+# names); installed when missing and possible, else that one test skips with its reason.
+browser:
+	@{ command -v chromium && fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 || \
+		{ command -v apt-get >/dev/null 2>&1 && \
+		[ "$$(id -u)" = 0 ] && apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1; } || \
+		echo "make: Chromium is not installed; the dashboard browser test will skip"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

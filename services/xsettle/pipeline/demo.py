@@ -59,8 +59,9 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
     run_dir = Path(tempfile.mkdtemp(prefix="xsettle-run-"))
     started = time.monotonic()
     _status("starting the embedded broker (or KAFKA_BOOTSTRAP_SERVERS) and the services")
-    with Cluster(scenario, run_dir, dashboard=False) as cluster:
-        _status(f"services ready in {time.monotonic() - started:.1f}s; ")
+    with Cluster(scenario, run_dir, dashboard=True) as cluster:
+        dashboard = cluster.worker("dashboard").url
+        _status(f"services ready in {time.monotonic() - started:.1f}s; dashboard at {dashboard}/")
         client = ExchangeClient(cluster.bootstrap, cluster.topics)
         try:
             report, seconds, latencies, found, request_ids = _drive(
@@ -90,7 +91,7 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
             )
         )
         if keep_serving:
-            _status(f"serving; dashboard at {cluster.worker('dashboard').url}/ — Ctrl-C stops")
+            _status(f"serving; dashboard at {dashboard}/ — Ctrl-C stops")
             try:
                 while True:
                     time.sleep(3600)

@@ -1,5 +1,6 @@
 """The end-of-run report a person reads: outcomes, money by region, speed."""
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,11 +15,11 @@ ZERO = Decimal("0.00")
 
 
 def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile of already sorted values."""
+    """Nearest-rank percentile of already sorted values (the ⌈share·n⌉-th smallest)."""
     if not values:
         return 0.0
-    rank = max(0, min(len(values) - 1, round(share * len(values) + 0.5) - 1))
-    return values[rank]
+    rank = math.ceil(round(share * len(values), 9))  # round: 0.95 × 100 is 95.00000000000001
+    return values[max(0, min(len(values), rank) - 1)]
 
 
 class RegionNames:
