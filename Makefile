@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bench-engine demo clean browser
+.PHONY: run test lint bench bench-engine demo clean browser compose-up compose-down compose-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,18 @@ bench-engine: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/xsettle bench
+
+# Apache Kafka and the services in Docker (needs a Docker engine; see README).
+COMPOSE := docker compose -p xsettle -f deploy/docker-compose.yml
+
+compose-up:
+	$(COMPOSE) up -d --build --wait
+
+compose-down:
+	$(COMPOSE) down -v
+
+compose-test: $(STAMP)
+	deploy/compose-test.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis artifacts

@@ -43,6 +43,19 @@ def _bench(args: argparse.Namespace) -> int:
     return run_bench(args.quick, Path(args.json) if args.json else None, args.engine_only)
 
 
+def _topics(args: argparse.Namespace) -> int:
+    """Create the public topics (idempotent): the deploy's one-shot set-up step."""
+    from .exchange.broker import ensure_topics
+    from .exchange.topics import Topics
+
+    settings = Settings.from_env()
+    specs = Topics(settings.namespace).specs(settings.partitions)
+    ensure_topics(settings.bootstrap, specs)
+    for spec in specs:
+        print(f"{spec.name}: {spec.partitions} partitions")
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     """Run one service worker until SIGTERM (what containers and the cluster start)."""
     import faust
@@ -100,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     bench.add_argument("--engine-only", action="store_true", help="only the engine")
     bench.set_defaults(handler=_bench)
+    topics = commands.add_parser("topics", help="create the public topics and exit")
+    topics.set_defaults(handler=_topics)
     worker = commands.add_parser("worker", help="run one service worker (reads the environment)")
     worker.add_argument("service", choices=["treatment", "insured", "dashboard"])
     worker.set_defaults(handler=_worker)

@@ -4,6 +4,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import XsettleError
+
+GUARANTEES = ("at_least_once", "exactly_once")
+
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -12,7 +16,7 @@ def _env_int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise SystemExit(f"xsettle: {name}={raw!r} is not an integer") from None
+        raise XsettleError(f"{name}={raw!r} is not an integer") from None
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,25 @@ class Settings:
     web_port: int = field(default_factory=lambda: _env_int("XSETTLE_WEB_PORT", 0))
     """Port of a service's own web endpoint (0: pick a free one)."""
 
+    def __post_init__(self) -> None:
+        if self.processing_guarantee not in GUARANTEES:
+            raise XsettleError(
+                f"XSETTLE_PROCESSING_GUARANTEE={self.processing_guarantee!r}: must be one of "
+                + ", ".join(GUARANTEES)
+            )
+        if self.processing_guarantee == "exactly_once" and self.embedded:
+            raise XsettleError(
+                "XSETTLE_PROCESSING_GUARANTEE=exactly_once needs Kafka transactions, which the "
+                "embedded broker lacks; use at_least_once or set KAFKA_BOOTSTRAP_SERVERS"
+            )
+        if not self.store.startswith(("memory://", "rocksdb://")):
+            raise XsettleError(f"XSETTLE_TABLE_STORE={self.store!r}: use memory:// or rocksdb://")
+
     @classmethod
     def from_env(cls) -> "Settings":
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         if not bootstrap:
-            raise SystemExit("xsettle: KAFKA_BOOTSTRAP_SERVERS is not set")
+            raise XsettleError("KAFKA_BOOTSTRAP_SERVERS is not set: a worker needs a broker")
         embedded = os.environ.get("XSETTLE_EMBEDDED_BROKER", "0") == "1"
         return cls(bootstrap=bootstrap, embedded=embedded)
 

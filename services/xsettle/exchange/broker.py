@@ -22,6 +22,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from ..errors import XsettleError
+from .security import client_options
 
 _PR_SET_PDEATHSIG = 1
 
@@ -179,7 +180,9 @@ class TopicSpec:
 
 def ensure_topics(bootstrap: str, topics: Sequence[TopicSpec], timeout: float = 30.0) -> None:
     """Create the topics if missing (explicitly: Tansu would auto-create 4 partitions)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=10_000, **client_options()
+    )
     try:
         existing = set(admin.list_topics())
         missing = [

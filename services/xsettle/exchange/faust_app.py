@@ -12,6 +12,7 @@ from typing import Any
 import faust
 
 from ..settings import Settings
+from .security import Security
 from .tansu import shorten_fetch_wait
 
 
@@ -46,6 +47,7 @@ def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
         web_host="127.0.0.1",
         web_port=port,
         web_in_thread=False,
+        broker_credentials=Security.from_env().faust_credentials(),
         **tuning,
         **extra,
     )

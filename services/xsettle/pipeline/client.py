@@ -18,6 +18,7 @@ from ..engine.claims import ClaimEvent
 from ..exchange.codec import AvroCodec
 from ..exchange.records import event_to_claim
 from ..exchange.registry import registry_from_env
+from ..exchange.security import client_options
 from ..exchange.topics import Topics
 
 
@@ -37,6 +38,7 @@ class ExchangeClient:
     def __init__(self, bootstrap: str, topics: Topics) -> None:
         self.topics = topics
         self.producer = KafkaProducer(
+            **client_options(),
             bootstrap_servers=bootstrap,
             linger_ms=5,
             acks="all",
@@ -44,7 +46,10 @@ class ExchangeClient:
             max_request_size=4 * 1024 * 1024,
         )
         self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
+            **client_options(),
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=50,
         )
         partitions = self.consumer.partitions_for_topic(topics.results) or set()
         self.partitions = [TopicPartition(topics.results, p) for p in sorted(partitions)]

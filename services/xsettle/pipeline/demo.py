@@ -19,6 +19,7 @@ from kafka import KafkaConsumer, TopicPartition
 from ..engine import InvalidClaim, parse_event
 from ..engine.claims import ClaimEvent
 from ..exchange.records import record_result
+from ..exchange.security import client_options
 from ..traffic import generate_day
 from .client import ExchangeClient
 from .cluster import Cluster
@@ -42,7 +43,9 @@ def _status(message: str) -> None:
 
 
 def _count_dead_letters(bootstrap: str, topic: str) -> int:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options()
+    )
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         ends = consumer.end_offsets(partitions)

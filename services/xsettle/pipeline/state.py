@@ -8,6 +8,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from ..engine import Ledger
 from ..exchange.ledger_codec import LedgerCodec
+from ..exchange.security import client_options
 
 
 def ledger_changelog(namespace: str) -> str:
@@ -18,7 +19,9 @@ def ledger_changelog(namespace: str) -> str:
 def read_ledgers(bootstrap: str, namespace: str) -> dict[str, Ledger]:
     """The latest ledger of every person, as the changelog holds it."""
     topic = ledger_changelog(namespace)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options()
+    )
     codec = LedgerCodec()
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
