@@ -8,7 +8,7 @@ import pytest
 from xsettle.engine import Ledger, parse_event
 from xsettle.exchange.codec import AvroCodec
 from xsettle.exchange.deadletter import Origin
-from xsettle.exchange.records import event_to_claim
+from xsettle.exchange.records import ITEMISED, event_to_claim
 from xsettle.insured.location import InsuredLocation, Settled
 from xsettle.insured.location import Undecodable as InsuredUndecodable
 from xsettle.scenario import Scenario, load_scenario
@@ -113,6 +113,29 @@ def test_a_redelivered_request_gets_its_first_answer_and_pays_once(
     ledger = ledgers["P-XZ-001"]
     assert ledger.balance == 0  # 800.00 paid once from the account, not twice
     assert ledger.years[2025].visits["inpatient"] == 1
+
+
+def test_the_insured_reads_requests_without_their_lines_and_settles_the_same(
+    treatment: TreatmentLocation, scenario: Scenario
+) -> None:
+    forward = treatment.handle(_json(scenario.events[0]), ORIGIN, lambda claim: None)
+    assert isinstance(forward, Forward)
+    payload = AvroCodec("settlement_request").encode(forward.request)
+    projected = AvroCodec("settlement_request", skip=ITEMISED).decode(payload)
+    whole = AvroCodec("settlement_request").decode(payload)
+    assert "lines" not in projected["detail"] and "categories" not in projected["detail"]
+    assert len(whole["detail"]["lines"]) == len(scenario.events[0]["lines"])
+    for field in ("totals", "treatment_region", "institution_level", "medical_type", "date"):
+        assert projected["detail"][field] == whole["detail"][field], field
+    results = []
+    for codec in (AvroCodec("settlement_request"), AvroCodec("settlement_request", skip=ITEMISED)):
+        outcome = InsuredLocation(scenario.directory(), codec).handle(
+            payload, ORIGIN, lambda person: None
+        )
+        assert isinstance(outcome, Settled)
+        results.append({k: v for k, v in outcome.result.items() if k != "settled_at"})
+    assert results[0] == results[1]
+    assert results[0]["status"] == "SETTLED"
 
 
 def test_insured_undecodable_request_is_a_dead_letter(scenario: Scenario) -> None:

@@ -27,7 +27,11 @@ class DetailLine:
 
 @dataclass(frozen=True, slots=True)
 class FeeDetail:
-    """A normalised settle request: what the insured location needs, and nothing it must look up."""
+    """A normalised settle request: what the insured location needs, and nothing it must look up.
+
+    Settlement reads the header and ``totals``; ``lines`` and ``categories`` are the
+    itemised detail (for audit and clearing), which the insured service does not decode.
+    """
 
     claim_id: str
     person_id: str

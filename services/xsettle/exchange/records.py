@@ -124,8 +124,14 @@ def reverse_request(
     }
 
 
+ITEMISED = ("FeeDetail.lines", "FeeDetail.categories")
+"""The request's itemised detail: settlement needs only the totals, so the insured
+location reads requests without these (decoding the lines was most of its decode)."""
+
+
 def request_detail(record: dict[str, Any]) -> FeeDetail:
-    """The engine's fee detail from a decoded settle ``SettlementRequest``."""
+    """The engine's fee detail from a decoded settle ``SettlementRequest``, with its
+    lines and categories when the reader kept them (see :data:`ITEMISED`)."""
     detail = record["detail"]
     return FeeDetail(
         claim_id=record["claim_id"],
@@ -143,10 +149,10 @@ def request_detail(record: dict[str, Any]) -> FeeDetail:
                 line["quantity"],
                 _unsplit(line["split"]),
             )
-            for line in detail["lines"]
+            for line in detail.get("lines", ())
         ),
         totals=_unsplit(detail["totals"]),
-        categories={entry["category"]: entry["amount"] for entry in detail["categories"]},
+        categories={entry["category"]: entry["amount"] for entry in detail.get("categories", ())},
     )
 
 

@@ -11,6 +11,7 @@ from ..exchange.codec import AvroCodec
 from ..exchange.deadletter import Origin
 from ..exchange.faust_app import make_app, raw_topic
 from ..exchange.health import add_health
+from ..exchange.records import ITEMISED
 from ..exchange.registry import registry_from_env
 from ..exchange.topics import Topics
 from ..reference import load_reference
@@ -27,7 +28,8 @@ def build(settings: Settings) -> faust.App:
     registry = registry_from_env()
     topics = Topics(settings.namespace)
     location = InsuredLocation(
-        load_reference(settings).directory(), AvroCodec("settlement_request", registry)
+        load_reference(settings).directory(),
+        AvroCodec("settlement_request", registry, skip=ITEMISED),
     )
     result_codec = AvroCodec("settlement_result", registry)
     dead_codec = AvroCodec("dead_letter", registry)
