@@ -10,6 +10,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from ..exchange.broker import TopicSpec, ensure_topics
+from ..exchange.tansu import FETCH_WAIT_MS
 from ..pipeline.client import ExchangeClient
 from ..pipeline.report import percentile
 from ..pipeline.workers import Worker
@@ -40,7 +41,7 @@ def raw_round_trip(bootstrap: str, payloads: list[tuple[bytes, bytes]], partitio
         assert relay.stdout is not None
         relay.stdout.readline()  # "ready"
         consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
+            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_WAIT_MS
         )
         parts = [TopicPartition(target, p) for p in range(partitions)]
         consumer.assign(parts)

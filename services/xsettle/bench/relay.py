@@ -10,6 +10,8 @@ import sys
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from ..exchange.tansu import FETCH_WAIT_MS
+
 
 async def relay(bootstrap: str, source: str, target: str) -> None:
     consumer = AIOKafkaConsumer(
@@ -19,6 +21,7 @@ async def relay(bootstrap: str, source: str, target: str) -> None:
         auto_offset_reset="earliest",
         session_timeout_ms=6000,
         heartbeat_interval_ms=1000,
+        fetch_max_wait_ms=FETCH_WAIT_MS,
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await consumer.start()

@@ -19,6 +19,7 @@ from ..exchange.codec import AvroCodec
 from ..exchange.records import event_to_claim
 from ..exchange.registry import registry_from_env
 from ..exchange.security import client_options
+from ..exchange.tansu import FETCH_WAIT_MS
 from ..exchange.topics import Topics
 
 
@@ -49,7 +50,7 @@ class ExchangeClient:
             **client_options(),
             bootstrap_servers=bootstrap,
             enable_auto_commit=False,
-            fetch_max_wait_ms=50,
+            fetch_max_wait_ms=FETCH_WAIT_MS,
         )
         partitions = self.consumer.partitions_for_topic(topics.results) or set()
         self.partitions = [TopicPartition(topics.results, p) for p in sorted(partitions)]
