@@ -281,6 +281,11 @@ def test_rejection_reasons_in_the_order_of_the_rules() -> None:
             "lines[0].unit_price",
         ),
         ({"lines": [{"code": "A", "unit_price": "1", "quantity": "1.00001"}]}, "lines[0].quantity"),
+        # what the wire cannot carry is refused here, not discovered by the Avro encoder
+        ({"lines": [{"code": "A", "unit_price": "1e12", "quantity": "1"}]}, "lines[0].unit_price"),
+        ({"lines": [{"code": "A", "unit_price": "1", "quantity": "1e10"}]}, "lines[0].quantity"),
+        ({"lines": [{"code": "A", "unit_price": "1e8", "quantity": "1e5"}]}, "lines[0]"),
+        ({"lines": [{"code": "A", "unit_price": "1", "quantity": "1"}] * 1001}, "lines"),
         ({"date": "2025-02-30"}, "date"),
         ({"institution_level": 4}, "institution_level"),
         ({"medical_type": "dental"}, "medical_type"),

@@ -80,6 +80,17 @@ def test_garbage_bytes_become_a_dead_letter_with_their_origin(
     assert "neither Avro nor JSON" in letter["reason"]
 
 
+def test_a_claim_too_large_for_the_wire_is_answered_not_forwarded(
+    treatment: TreatmentLocation, scenario: Scenario
+) -> None:
+    line = {"code": "XA01", "unit_price": "1e9", "quantity": "1e4"}
+    huge = {**scenario.events[0], "lines": [line]}
+    outcome = treatment.handle(_json(huge), ORIGIN, lambda claim: None)
+    assert isinstance(outcome, Answer)
+    assert outcome.result["reason"] == "INVALID_CLAIM"
+    assert outcome.result["message"].startswith("lines[0]: unit_price × quantity")
+
+
 def test_a_reversal_without_person_is_routed_by_the_register(
     treatment: TreatmentLocation,
 ) -> None:

@@ -8,17 +8,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from .errors import describe
-from .policy import Region
+from .policy import MONEY_LIMIT, Region
 from .vocabulary import Level, MedicalType
 
 # pydantic-core checks these constraints natively: this runs for every line of every
-# claim. Floats are taken by their shortest text, so 0.1 means 0.1 exactly.
-UnitPrice = Annotated[Decimal, Field(ge=0, decimal_places=6, allow_inf_nan=False)]
-Quantity = Annotated[Decimal, Field(gt=0, decimal_places=4, allow_inf_nan=False)]
+# claim. Floats are taken by their shortest text, so 0.1 means 0.1 exactly. The digit
+# limits are the wire's (Avro decimal precision 18 and 14), so every valid claim can be
+# carried; a line's amount stays below LINE_LIMIT and a claim has at most MAX_LINES
+# lines, so every total stays below MONEY_LIMIT, what a result can carry.
+UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6, allow_inf_nan=False)]
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4, allow_inf_nan=False)]
 ClaimId = Annotated[str, Field(min_length=1, max_length=64)]
+LINE_LIMIT = Decimal(10) ** 13
+MAX_LINES = 1000
+assert LINE_LIMIT * MAX_LINES <= MONEY_LIMIT
 
 
 class Event(BaseModel):
@@ -32,6 +38,12 @@ class FeeLine(Event):
     unit_price: UnitPrice
     quantity: Quantity
 
+    @model_validator(mode="after")
+    def _amount_fits(self) -> "FeeLine":
+        if self.unit_price * self.quantity >= LINE_LIMIT:
+            raise ValueError(f"unit_price × quantity must be below {LINE_LIMIT:,f} yuan")
+        return self
+
 
 class SettleEvent(Event):
     kind: Literal["settle"]
@@ -42,7 +54,7 @@ class SettleEvent(Event):
     medical_type: MedicalType
     emergency: bool = False
     date: date
-    lines: Annotated[list[FeeLine], Field(min_length=1)]
+    lines: Annotated[list[FeeLine], Field(min_length=1, max_length=MAX_LINES)]
 
 
 class ReverseEvent(Event):

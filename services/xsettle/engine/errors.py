@@ -21,6 +21,7 @@ _PHRASES = (
     ("Input should be greater than or equal to 0", "must not be negative"),
     ("Decimal input should have no more than", "must have at most"),
     ("Input should be", "must be"),
+    ("List should have", "must have"),
 )
 
 

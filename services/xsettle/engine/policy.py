@@ -35,9 +35,15 @@ def _check_adjustment(value: Decimal) -> Decimal:
     return value
 
 
+MONEY_LIMIT = Decimal(10) ** 16
+"""Amounts travel as Avro decimal(18, 2): below 10^16 yuan."""
+
+
 def _check_amount(value: Decimal) -> Decimal:
     if value < 0:
         raise ValueError("must not be negative")
+    if value >= MONEY_LIMIT:
+        raise ValueError(f"must be below {MONEY_LIMIT:,f}")
     return value
 
 

@@ -8,7 +8,7 @@ import faust
 
 from ..exchange import ledger_codec
 from ..exchange.codec import AvroCodec
-from ..exchange.deadletter import Origin
+from ..exchange.deadletter import DeadLetters, Origin
 from ..exchange.faust_app import make_app, raw_topic
 from ..exchange.health import add_health
 from ..exchange.records import ITEMISED
@@ -17,7 +17,7 @@ from ..exchange.topics import Topics
 from ..reference import load_reference
 from ..settings import Settings
 from .ledgers import LedgerBook
-from .location import InsuredLocation, Undecodable
+from .location import SERVICE, InsuredLocation, Undecodable
 
 BATCH = 500
 """Requests taken per batch: large enough to amortise, small enough for latency."""
@@ -32,10 +32,13 @@ def build(settings: Settings) -> faust.App:
         AvroCodec("settlement_request", registry, skip=ITEMISED),
     )
     result_codec = AvroCodec("settlement_result", registry)
-    dead_codec = AvroCodec("dead_letter", registry)
     requests = raw_topic(app, topics.requests, settings.partitions)
     results = raw_topic(app, topics.results, settings.partitions)
-    dead_letters = raw_topic(app, topics.dead_letters, settings.partitions)
+    dead = DeadLetters(
+        raw_topic(app, topics.dead_letters, settings.partitions),
+        AvroCodec("dead_letter", registry),
+        SERVICE,
+    )
     # Keyed by person bytes and placed by the producer's partitioner, exactly like the
     # topics, so a row's changelog partition is its person's partition even in batches.
     book = LedgerBook(
@@ -54,17 +57,17 @@ def build(settings: Settings) -> faust.App:
             for event in events:
                 message = event.message
                 origin = Origin(message.topic, message.partition, message.offset, message.key)
-                outcome = location.handle(message.value, origin, book.get)
-                if isinstance(outcome, Undecodable):
-                    dead_letters.send_soon(
-                        key=message.topic.encode(), value=dead_codec.encode(outcome.dead_letter)
-                    )
-                    continue
-                if outcome.ledger is not None:
-                    book.put(outcome.person_id, outcome.ledger)
-                results.send_soon(
-                    key=outcome.person_id.encode(), value=result_codec.encode(outcome.result)
-                )
+                try:
+                    outcome = location.handle(message.value, origin, book.get)
+                    if isinstance(outcome, Undecodable):
+                        dead.post(outcome.dead_letter)
+                        continue
+                    result = result_codec.encode(outcome.result)
+                    if outcome.ledger is not None:
+                        book.put(outcome.person_id, outcome.ledger)
+                    results.send_soon(key=outcome.person_id.encode(), value=result)
+                except Exception as error:
+                    dead.failed(origin, message.value, error)
             book.flush()
 
     add_health(app)

@@ -10,7 +10,7 @@ import faust
 from faust.web import Request, Response, View
 
 from ..exchange.codec import AvroCodec, DecodeError
-from ..exchange.deadletter import Origin, dead_letter
+from ..exchange.deadletter import DeadLetters, Origin, dead_letter
 from ..exchange.faust_app import make_app, raw_topic
 from ..exchange.health import add_health
 from ..exchange.registry import registry_from_env
@@ -35,11 +35,14 @@ def build(settings: Settings) -> faust.App:
     )
     request_codec = AvroCodec("settlement_request", registry)
     result_codec = AvroCodec("settlement_result", registry)
-    dead_codec = AvroCodec("dead_letter", registry)
     claims = raw_topic(app, topics.claims, settings.partitions)
     requests = raw_topic(app, topics.requests, settings.partitions)
     results = raw_topic(app, topics.results, settings.partitions)
-    dead_letters = raw_topic(app, topics.dead_letters, settings.partitions)
+    dead = DeadLetters(
+        raw_topic(app, topics.dead_letters, settings.partitions),
+        AvroCodec("dead_letter", registry),
+        SERVICE,
+    )
     # Keyed by person bytes and placed by the producer's partitioner, exactly like the
     # topics, so a row's changelog partition is its person's partition even in batches.
     register = ClaimRegister(
@@ -52,21 +55,21 @@ def build(settings: Settings) -> faust.App:
             for event in events:
                 message = event.message
                 origin = Origin(message.topic, message.partition, message.offset, message.key)
-                outcome = location.handle(message.value, origin, register.owner)
-                if isinstance(outcome, Undecodable):
-                    dead_letters.send_soon(
-                        key=message.topic.encode(), value=dead_codec.encode(outcome.dead_letter)
-                    )
-                elif isinstance(outcome, Answer):
-                    key = outcome.key.encode() if outcome.key else NO_PERSON
-                    results.send_soon(key=key, value=result_codec.encode(outcome.result))
-                else:
-                    register.submitted(
-                        outcome.person_id, outcome.claim_id, outcome.request["request_id"]
-                    )
-                    requests.send_soon(
-                        key=outcome.person_id.encode(), value=request_codec.encode(outcome.request)
-                    )
+                try:
+                    outcome = location.handle(message.value, origin, register.owner)
+                    if isinstance(outcome, Undecodable):
+                        dead.post(outcome.dead_letter)
+                    elif isinstance(outcome, Answer):
+                        key = outcome.key.encode() if outcome.key else NO_PERSON
+                        results.send_soon(key=key, value=result_codec.encode(outcome.result))
+                    else:
+                        request = request_codec.encode(outcome.request)
+                        register.submitted(
+                            outcome.person_id, outcome.claim_id, outcome.request["request_id"]
+                        )
+                        requests.send_soon(key=outcome.person_id.encode(), value=request)
+                except Exception as error:
+                    dead.failed(origin, message.value, error)
             register.flush()
 
     @app.agent(results)
@@ -74,14 +77,13 @@ def build(settings: Settings) -> faust.App:
         async for events in stream.take_events(BATCH, within=0.01):
             for event in events:
                 message = event.message
+                origin = Origin(message.topic, message.partition, message.offset, message.key)
                 try:
                     register.closed(result_codec.decode(message.value))
                 except DecodeError as error:
-                    origin = Origin(message.topic, message.partition, message.offset, message.key)
-                    letter = dead_letter(origin, message.value, str(error), SERVICE)
-                    dead_letters.send_soon(
-                        key=message.topic.encode(), value=dead_codec.encode(letter)
-                    )
+                    dead.post(dead_letter(origin, message.value, str(error), SERVICE))
+                except Exception as error:
+                    dead.failed(origin, message.value, error)
             register.flush()
 
     @app.page("/claims/{claim_id}")
