@@ -59,28 +59,29 @@ class ClaimRecord:
     generation: int = 1
     """How many times this claim id has been settled here (re-settled after a reversal)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "settlement": self.settlement.to_record(exact=True),
-            "year": self.year,
-            "medical_type": self.medical_type,
-            "burden": str(self.burden),
-            "treatment_region": self.treatment_region,
-            "reversal": self.reversal.to_record(exact=True) if self.reversal else None,
-            "generation": self.generation,
-        }
+    def to_state(self) -> list[Any]:
+        """Positional, like :meth:`Result.to_state`: a ledger keeps one per claim."""
+        return [
+            self.settlement.to_state(),
+            self.year,
+            self.medical_type,
+            str(self.burden),
+            self.treatment_region,
+            self.reversal.to_state() if self.reversal else None,
+            self.generation,
+        ]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ClaimRecord":
-        reversal = data.get("reversal")
+    def from_state(cls, state: list[Any]) -> "ClaimRecord":
+        settlement, year, medical_type, burden, treatment_region, reversal, generation = state
         return cls(
-            settlement=Result.from_record(data["settlement"]),
-            year=data["year"],
-            medical_type=data["medical_type"],
-            burden=Decimal(data["burden"]),
-            treatment_region=data.get("treatment_region", ""),
-            reversal=Result.from_record(reversal) if reversal else None,
-            generation=data.get("generation", 1),
+            settlement=Result.from_state(settlement),
+            year=year,
+            medical_type=medical_type,
+            burden=Decimal(burden),
+            treatment_region=treatment_region,
+            reversal=Result.from_state(reversal) if reversal else None,
+            generation=generation,
         )
 
 
@@ -172,10 +173,8 @@ class Ledger:
             "person_id": self.person_id,
             "balance": str(self.balance),
             "years": {str(year): totals.to_dict() for year, totals in self.years.items()},
-            "claims": {claim: record.to_dict() for claim, record in self.claims.items()},
-            "replies": {
-                request: result.to_record(exact=True) for request, result in self.replies.items()
-            },
+            "claims": {claim: record.to_state() for claim, record in self.claims.items()},
+            "replies": {request: result.to_state() for request, result in self.replies.items()},
         }
 
     @classmethod
@@ -184,6 +183,6 @@ class Ledger:
             person_id=data["person_id"],
             balance=Decimal(data["balance"]),
             years={int(y): YearTotals.from_dict(t) for y, t in data["years"].items()},
-            claims={c: ClaimRecord.from_dict(r) for c, r in data["claims"].items()},
-            replies={q: Result.from_record(r) for q, r in data.get("replies", {}).items()},
+            claims={c: ClaimRecord.from_state(r) for c, r in data["claims"].items()},
+            replies={q: Result.from_state(r) for q, r in data["replies"].items()},
         )

@@ -51,13 +51,6 @@ class Amounts:
     def as_strings(self) -> dict[str, str]:
         return {name: fmt_money(getattr(self, name)) for name in AMOUNT_FIELDS}
 
-    def as_text(self) -> dict[str, str]:
-        return {name: str(getattr(self, name)) for name in AMOUNT_FIELDS}
-
-    @classmethod
-    def from_strings(cls, values: dict[str, Any]) -> "Amounts":
-        return cls(**{name: Decimal(values[name]) for name in AMOUNT_FIELDS})
-
 
 @dataclass(frozen=True, slots=True)
 class Result:
@@ -70,32 +63,43 @@ class Result:
     reason: Reason | None = None
     message: str | None = None
 
-    def to_record(self, exact: bool = False) -> dict[str, Any]:
-        """The JSON Lines form, fields in the order the contract lists them.
-
-        ``exact`` writes amounts as plain decimal text instead of the contract's
-        two-decimal form: the same values, cheaper, for state that no person reads.
-        """
+    def to_record(self) -> dict[str, Any]:
+        """The JSON Lines form, fields in the order the contract lists them."""
         record: dict[str, Any] = {"claim_id": self.claim_id, "status": self.status.value}
         if self.status is Status.SETTLED:
             record["filing_type"] = self.filing_type
         if self.amounts is not None:
-            record.update(self.amounts.as_text() if exact else self.amounts.as_strings())
+            record.update(self.amounts.as_strings())
         if self.reason is not None:
             record["reason"] = self.reason.value
             record["message"] = self.message
         return record
 
+    def to_state(self) -> list[Any]:
+        """The form kept in ledger state: positions instead of names, amounts as exact
+        text in :data:`AMOUNT_FIELDS` order. Ledgers keep many results and are written
+        on every settlement, so their size is the changelog's cost (about a third of
+        :meth:`to_record`'s)."""
+        amounts = self.amounts
+        return [
+            self.claim_id,
+            self.status.value,
+            self.filing_type,
+            self.reason.value if self.reason else None,
+            self.message,
+            [str(getattr(amounts, name)) for name in AMOUNT_FIELDS] if amounts else None,
+        ]
+
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> "Result":
-        status = Status(record["status"])
+    def from_state(cls, state: list[Any]) -> "Result":
+        claim_id, status, filing_type, reason, message, amounts = state
         return cls(
-            claim_id=record.get("claim_id"),
-            status=status,
-            filing_type=record.get("filing_type"),
-            amounts=Amounts.from_strings(record) if status is not Status.REJECTED else None,
-            reason=Reason(record["reason"]) if record.get("reason") else None,
-            message=record.get("message"),
+            claim_id=claim_id,
+            status=Status(status),
+            filing_type=filing_type,
+            amounts=Amounts(*map(Decimal, amounts)) if amounts is not None else None,
+            reason=Reason(reason) if reason else None,
+            message=message,
         )
 
 
