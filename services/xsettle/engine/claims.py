@@ -38,12 +38,6 @@ class FeeLine(Event):
     unit_price: UnitPrice
     quantity: Quantity
 
-    @model_validator(mode="after")
-    def _amount_fits(self) -> "FeeLine":
-        if self.unit_price * self.quantity >= LINE_LIMIT:
-            raise ValueError(f"unit_price × quantity must be below {LINE_LIMIT:,f} yuan")
-        return self
-
 
 class SettleEvent(Event):
     kind: Literal["settle"]
@@ -55,6 +49,16 @@ class SettleEvent(Event):
     emergency: bool = False
     date: date
     lines: Annotated[list[FeeLine], Field(min_length=1, max_length=MAX_LINES)]
+
+    @model_validator(mode="after")
+    def _amounts_fit(self) -> "SettleEvent":
+        # Once per claim rather than per line: this is the engine's hot path.
+        for index, line in enumerate(self.lines):
+            if line.unit_price * line.quantity >= LINE_LIMIT:
+                raise ValueError(
+                    f"lines[{index}]: unit_price × quantity must be below {LINE_LIMIT:,f} yuan"
+                )
+        return self
 
 
 class ReverseEvent(Event):
@@ -94,7 +98,9 @@ def parse_event(raw: Any) -> ClaimEvent:
 
 
 def _without_tag(message: str) -> str:
-    for tag in ("settle.", "reverse."):
+    """Drop the union's tag: ``settle.lines[0]: …`` → ``lines[0]: …``, and a claim-level
+    ``settle: lines[0]: …`` (whose message names its own path) likewise."""
+    for tag in ("settle.", "reverse.", "settle: ", "reverse: "):
         if message.startswith(tag):
             return message[len(tag) :]
     return message
