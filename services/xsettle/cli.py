@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -126,16 +127,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(Exception):
+    """SIGTERM, raised where the program is, so ``with`` blocks stop what they started."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # A worker's SIGTERM is faust's to handle (it installs its own handler).
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.handler(args)
     except XsettleError as error:
         print(f"xsettle: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("xsettle: interrupted", file=sys.stderr)
+        print("xsettle: interrupted; broker and services stopped", file=sys.stderr)
         return 130
+    except Terminated:
+        print("xsettle: terminated; broker and services stopped", file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":

@@ -6,9 +6,7 @@ own process group, and a parent-death signal so a SIGKILLed parent leaks nothing
 """
 
 import contextlib
-import ctypes
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -22,9 +20,8 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from ..errors import XsettleError
+from .host import die_with_parent, free_port
 from .security import client_options
-
-_PR_SET_PDEATHSIG = 1
 
 
 class BrokerError(XsettleError):
@@ -48,19 +45,6 @@ def resolve_tansu_binary() -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it when the parent dies."""
-    os.setsid()
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def _port_open(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.2)
@@ -71,7 +55,7 @@ class EmbeddedBroker:
     """A Tansu broker for the lifetime of a ``with`` block (or start()/stop())."""
 
     def __init__(self, log_path: Path | None = None, port: int | None = None) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -105,7 +89,7 @@ class EmbeddedBroker:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=env,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         finally:
             if self.log_path:

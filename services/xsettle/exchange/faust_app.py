@@ -12,6 +12,7 @@ from typing import Any
 import faust
 
 from ..settings import Settings
+from .host import free_port
 from .security import Security
 from .tansu import shorten_fetch_wait
 
@@ -25,7 +26,7 @@ def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
             "broker_heartbeat_interval": 1.0,
             "broker_rebalance_timeout": 20.0,
         }
-    port = settings.web_port or _free_port()
+    port = settings.web_port or free_port()
     datadir = Path(
         os.environ.get("XSETTLE_DATA_DIR")
         or Path(tempfile.gettempdir()) / "xsettle" / f"{settings.namespace}-{service}-{port}"
@@ -63,11 +64,3 @@ def raw_topic(app: faust.App, name: str, partitions: int) -> Any:
         value_serializer="raw",
         partitions=partitions,
     )
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

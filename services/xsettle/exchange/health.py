@@ -7,6 +7,7 @@ sent now is answered without a recovery pause.
 from typing import Any
 
 import faust
+from faust.exceptions import ConsumerNotStarted
 from faust.web import Request, Response, View
 
 
@@ -24,7 +25,10 @@ def add_health(app: faust.App) -> None:
 
 
 def readiness(app: faust.App) -> dict[str, Any]:
-    assigned = app.consumer.assignment() if app.consumer else set()
+    try:
+        assigned = app.consumer.assignment() if app.consumer else set()
+    except ConsumerNotStarted:  # the web server comes up before the consumer thread
+        assigned = set()
     recovered = app.tables.recovery.completed.is_set()
     ready = bool(assigned) and recovered and not app.rebalancing
     return {

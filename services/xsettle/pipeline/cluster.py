@@ -6,12 +6,12 @@ runs never read each other's messages.
 """
 
 import os
-import socket
 import uuid
 from pathlib import Path
 from types import TracebackType
 
 from ..exchange.broker import EmbeddedBroker, bootstrap_servers, ensure_topics
+from ..exchange.host import free_port
 from ..exchange.topics import Topics
 from ..scenario import Scenario
 from ..settings import Settings
@@ -19,12 +19,6 @@ from .workers import Worker
 
 SERVICES = ("treatment", "insured")
 """The round trip's services; the dashboard is optional and started on request."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def write_reference(reference: Scenario, path: Path) -> Path:

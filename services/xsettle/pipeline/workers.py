@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from ..errors import XsettleError
+from ..exchange.host import die_with_parent
 from ..settings import Settings
 
 
@@ -38,7 +39,7 @@ class Worker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         return self
 
@@ -47,13 +48,19 @@ class Worker:
         return f"http://127.0.0.1:{self.port}"
 
     def readiness(self) -> dict[str, object] | None:
+        """The worker's ``/ready`` answer (503 while not ready), or None if it has none."""
         try:
             with urllib.request.urlopen(f"{self.url}/ready", timeout=2) as response:
-                return json.loads(response.read())
+                body = response.read()
         except urllib.error.HTTPError as error:
-            return json.loads(error.read() or b"{}")
-        except (OSError, ValueError):
+            body = error.read()
+        except OSError:
             return None
+        try:
+            state = json.loads(body)
+        except ValueError:
+            return None
+        return state if isinstance(state, dict) else None
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
