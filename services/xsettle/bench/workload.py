@@ -1,7 +1,6 @@
 """The benchmark's claims: 10-line claims that settle, from the policy and catalog library."""
 
 from dataclasses import replace
-from typing import Any
 
 from ..engine import parse_event
 from ..engine.claims import ClaimEvent
@@ -19,7 +18,3 @@ def bench_scenario(claims: int, persons: int = 4_000, seed: int = 1) -> Scenario
 
 def parsed_events(scenario: Scenario) -> list[ClaimEvent]:
     return [parse_event(event) for event in scenario.events]
-
-
-def event_dicts(scenario: Scenario) -> list[dict[str, Any]]:
-    return list(scenario.events)
