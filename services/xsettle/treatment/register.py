@@ -2,42 +2,75 @@
 
 The table is keyed by person (the topics' key), so its changelog partition is the
 person's partition and writes can be batched; a batch's changes are written once
-per person when the batch ends.
+per person when the batch ends. A person's row holds all their claims and is
+rewritten whenever one changes, so each claim is kept positionally (:data:`FIELDS`)
+rather than as a named object: the row's size is the changelog's cost.
 """
 
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 NO_PERSON = b""
 """Where claims that named no person are kept (malformed ones)."""
 
+FIELDS = (
+    "state",
+    "request_id",
+    "result_id",
+    "reason",
+    "psn_cash_pay",
+    "fund_pay_sumamt",
+    "closed_at",
+    "last_rejection",
+)
+"""A claim's entry, by position: ``closed_at`` in epoch milliseconds."""
+STATE, REQUEST, RESULT, REASON, CASH, FUND, CLOSED, LAST_REJECTION = range(len(FIELDS))
+
+Row = dict[str, list[Any]]
+"""A person's claims: claim id → entry."""
+
 
 class ClaimRegister:
-    def __init__(self, table: MutableMapping[bytes, dict[str, Any]]) -> None:
+    def __init__(self, table: MutableMapping[bytes, Row]) -> None:
         self.table = table
-        self.pending: dict[bytes, dict[str, Any]] = {}
+        self.pending: dict[bytes, Row] = {}
 
-    def _claims(self, person: str | None) -> dict[str, Any]:
+    def _claims(self, person: str | None) -> Row:
         key = person.encode() if person else NO_PERSON
         claims = self.pending.get(key)
         if claims is None:
             claims = self.pending[key] = dict(self.table.get(key) or {})
         return claims
 
+    def _entry(self, person: str | None, claim_id: str) -> list[Any]:
+        return self._claims(person).setdefault(claim_id, [None] * len(FIELDS))
+
+    def _find(self, claim_id: str) -> Iterator[tuple[bytes, list[Any]]]:
+        """Where the claim is, newest first (a scan: for operators, not the hot path)."""
+        for rows in (self.pending, self.table):
+            for person, claims in rows.items():
+                if claim_id in claims:
+                    yield person, claims[claim_id]
+
     def lookup(self, claim_id: str) -> dict[str, Any] | None:
-        """A claim's state, wherever it is (a scan: for operators, not the hot path)."""
-        for claims in (*self.pending.values(), *self.table.values()):
-            if claim_id in claims:
-                return claims[claim_id]
-        return None
+        """A claim's state as operators read it at ``/claims/{claim_id}``."""
+        person, entry = next(self._find(claim_id), (None, None))
+        if entry is None:
+            return None
+        state = dict(zip(FIELDS, entry, strict=True))
+        if state["closed_at"] is not None:
+            state["closed_at"] = datetime.fromtimestamp(state["closed_at"] / 1000, UTC).isoformat()
+        return {"person_id": person.decode() if person else None, **state}
 
     def owner(self, claim_id: str) -> str | None:
-        entry = self.lookup(claim_id)
-        return entry["person_id"] if entry else None
+        person, _ = next(self._find(claim_id), (None, None))
+        return person.decode() if person else None
 
     def submitted(self, person: str, claim_id: str, request_id: str) -> None:
-        entry = self._claims(person).setdefault(claim_id, {"person_id": person})
-        entry.update(state=entry.get("state") or "SUBMITTED", request_id=request_id)
+        entry = self._entry(person, claim_id)
+        entry[STATE] = entry[STATE] or "SUBMITTED"
+        entry[REQUEST] = request_id
 
     def closed(self, result: dict[str, Any]) -> None:
         """Record a result: who pays what (the patient pays ``psn_cash_pay``).
@@ -47,22 +80,18 @@ class ClaimRegister:
         """
         if not result["claim_id"]:
             return
-        entry = self._claims(result["person_id"]).setdefault(
-            result["claim_id"], {"person_id": result["person_id"]}
-        )
-        entry["closed_at"] = result["settled_at"].isoformat()
+        entry = self._entry(result["person_id"], result["claim_id"])
+        entry[CLOSED] = int(result["settled_at"].timestamp() * 1000)
         if result["status"] == "REJECTED":
-            entry["last_rejection"] = result["reason"]
-            if entry.get("state") in ("SETTLED", "REVERSED"):
+            entry[LAST_REJECTION] = result["reason"]
+            if entry[STATE] in ("SETTLED", "REVERSED"):
                 return
-        amounts = result["amounts"] or {}
-        entry.update(
-            state=result["status"],
-            result_id=result["result_id"],
-            reason=result["reason"],
-            psn_cash_pay=str(amounts["psn_cash_pay"]) if amounts else None,
-            fund_pay_sumamt=str(amounts["fund_pay_sumamt"]) if amounts else None,
-        )
+        amounts = result["amounts"]
+        entry[STATE] = result["status"]
+        entry[RESULT] = result["result_id"]
+        entry[REASON] = result["reason"]
+        entry[CASH] = str(amounts["psn_cash_pay"]) if amounts else None
+        entry[FUND] = str(amounts["fund_pay_sumamt"]) if amounts else None
 
     def flush(self) -> None:
         """Write each changed person's claims to the table (one changelog record each)."""
