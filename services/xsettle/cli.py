@@ -1,10 +1,13 @@
 """``xsettle``: the command line. Thin: it parses arguments and calls the services."""
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +45,36 @@ def _bench(args: argparse.Namespace) -> int:
     from .bench.run import run_bench
 
     return run_bench(args.quick, Path(args.json) if args.json else None, args.engine_only)
+
+
+def _broker(args: argparse.Namespace) -> int:
+    """The exchange's broker with its topics, until Ctrl-C: the embedded Tansu on a free
+    loopback port (or ``--port``), or, with ``KAFKA_BOOTSTRAP_SERVERS`` set, that cluster."""
+    from .exchange.broker import EmbeddedBroker, bootstrap_servers, ensure_topics
+    from .exchange.topics import Topics
+
+    external = bootstrap_servers()
+    log = Path(tempfile.mkdtemp(prefix="xsettle-broker-")) / "broker.log"
+    with contextlib.nullcontext() if external else EmbeddedBroker(log, port=args.port) as embedded:
+        settings = Settings(bootstrap=external or embedded.bootstrap, embedded=external is None)
+        specs = Topics(settings.namespace).specs(settings.partitions)
+        ensure_topics(settings.bootstrap, specs)
+        print(
+            f"KAFKA_BOOTSTRAP_SERVERS={settings.bootstrap} "
+            f"XSETTLE_EMBEDDED_BROKER={int(settings.embedded)}",
+            flush=True,
+        )
+        print(
+            f"xsettle: {len(specs)} topics of {settings.partitions} partitions ready "
+            f"({', '.join(spec.name for spec in specs)})",
+            file=sys.stderr,
+        )
+        if external:
+            return 0
+        print("xsettle: serving; Ctrl-C stops the broker and frees the port", file=sys.stderr)
+        while embedded.alive():
+            time.sleep(0.5)
+        raise XsettleError(f"the embedded broker exited; see {log}")
 
 
 def _topics(args: argparse.Namespace) -> int:
@@ -119,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     bench.add_argument("--engine-only", action="store_true", help="only the engine")
     bench.set_defaults(handler=_bench)
+    broker = commands.add_parser(
+        "broker", help="run the embedded broker with the exchange's topics until Ctrl-C"
+    )
+    broker.add_argument("--port", type=int, help="loopback port (default: a free one)")
+    broker.set_defaults(handler=_broker)
     topics = commands.add_parser("topics", help="create the public topics and exit")
     topics.set_defaults(handler=_topics)
     worker = commands.add_parser("worker", help="run one service worker (reads the environment)")

@@ -97,6 +97,9 @@ class EmbeddedBroker:
         self._wait_until_serving(timeout)
         return self
 
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def _wait_until_serving(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
