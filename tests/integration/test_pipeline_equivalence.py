@@ -4,6 +4,8 @@ event gets exactly the result the offline engine gives it."""
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from xsettle.pipeline.scenario_run import settle_via_kafka
 from xsettle.scenario import Scenario, load_scenario
 from xsettle.traffic import generate_day
@@ -38,3 +40,18 @@ def test_two_insured_workers_in_one_group_give_the_same_results(broker_env: obje
     scenario = generate_day(claims=300, persons=24, seed=12)
     piped = [r.to_record() for r in settle_via_kafka(scenario, insured_workers=2)]
     assert piped == _offline(scenario)
+
+
+def test_rocksdb_table_storage_gives_the_same_results(
+    broker_env: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The production store (``XSETTLE_TABLE_STORE=rocksdb://``, rocksdict) keeps the
+    ledgers and the claim register on disk; the money must not change."""
+    monkeypatch.setenv("XSETTLE_TABLE_STORE", "rocksdb://")
+    monkeypatch.setenv("XSETTLE_DATA_DIR", str(tmp_path))
+    scenario = generate_day(claims=300, persons=24, seed=13)
+    piped = [result.to_record() for result in settle_via_kafka(scenario)]
+    assert piped == _offline(scenario)
+    for service, table in (("insured", "ledgers"), ("treatment", "claims")):
+        stores = list(tmp_path.glob(f"xsettle-{service}-*/v1/tables/{table}-*.db"))
+        assert stores, f"the {service} worker kept its {table} in RocksDB under XSETTLE_DATA_DIR"

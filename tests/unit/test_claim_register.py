@@ -9,6 +9,13 @@ from xsettle.treatment.register import ClaimRegister
 AT = datetime(2025, 3, 10, 8, 30, tzinfo=UTC)
 
 
+class Event:
+    """Stands in for the faust event that changed a row (flush makes it current)."""
+
+
+EVENT = Event()
+
+
 def _result(status: str, reason: str | None = None, **amounts: str) -> dict[str, Any]:
     return {
         "claim_id": "C1",
@@ -24,7 +31,7 @@ def _result(status: str, reason: str | None = None, **amounts: str) -> dict[str,
 def test_a_claim_is_submitted_then_closed_and_a_late_duplicate_does_not_reopen_it() -> None:
     table: dict[bytes, Any] = {}
     register = ClaimRegister(table)
-    register.submitted("P1", "C1", "req-1")
+    register.submitted("P1", "C1", "req-1", EVENT)
     assert register.lookup("C1") == {
         "person_id": "P1",
         "state": "SUBMITTED",
@@ -39,8 +46,8 @@ def test_a_claim_is_submitted_then_closed_and_a_late_duplicate_does_not_reopen_i
     register.flush()
     assert b"P1" in table and register.owner("C1") == "P1"
 
-    register.closed(_result("SETTLED", psn_cash_pay="1131.20", fund_pay_sumamt="1843.20"))
-    register.closed(_result("REJECTED", reason="ALREADY_REVERSED"))
+    register.closed(_result("SETTLED", psn_cash_pay="1131.20", fund_pay_sumamt="1843.20"), EVENT)
+    register.closed(_result("REJECTED", reason="ALREADY_REVERSED"), EVENT)
     register.flush()
     state = register.lookup("C1")
     assert state is not None
@@ -56,7 +63,7 @@ def test_a_claim_is_submitted_then_closed_and_a_late_duplicate_does_not_reopen_i
 
 def test_a_rejected_claim_can_still_be_settled_later() -> None:
     register = ClaimRegister({})
-    register.closed(_result("REJECTED", reason="NOT_FILED"))
+    register.closed(_result("REJECTED", reason="NOT_FILED"), EVENT)
     assert register.lookup("C1")["state"] == "REJECTED"  # type: ignore[index]
-    register.closed(_result("SETTLED", psn_cash_pay="10.00", fund_pay_sumamt="90.00"))
+    register.closed(_result("SETTLED", psn_cash_pay="10.00", fund_pay_sumamt="90.00"), EVENT)
     assert register.lookup("C1")["state"] == "SETTLED"  # type: ignore[index]

@@ -4,12 +4,16 @@ The embedded Tansu broker makes a joining consumer wait about half its session
 timeout, so embedded mode uses a short session; real Kafka keeps faust's defaults.
 """
 
+import contextlib
 import os
 import tempfile
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import faust
+from faust import streams
 
 from ..settings import Settings
 from .host import free_port
@@ -27,10 +31,10 @@ def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
             "broker_rebalance_timeout": 20.0,
         }
     port = settings.web_port or free_port()
-    datadir = Path(
-        os.environ.get("XSETTLE_DATA_DIR")
-        or Path(tempfile.gettempdir()) / "xsettle" / f"{settings.namespace}-{service}-{port}"
-    )
+    # One directory per worker (RocksDB locks its files): stable across restarts where
+    # the port is fixed, as in the containers, so a restart reuses its local tables.
+    root = os.environ.get("XSETTLE_DATA_DIR") or Path(tempfile.gettempdir()) / "xsettle"
+    datadir = Path(root) / f"{settings.namespace}-{service}-{port}"
     datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         f"{settings.namespace}-{service}",
@@ -64,3 +68,20 @@ def raw_topic(app: faust.App, name: str, partitions: int) -> Any:
         value_serializer="raw",
         partitions=partitions,
     )
+
+
+@contextlib.contextmanager
+def as_current(event: faust.EventT) -> Iterator[None]:
+    """Make ``event`` faust's current event for the table writes inside the block.
+
+    Our agents batch table writes (one per person per batch), so they write after
+    faust's per-event iteration, where no event is current; the RocksDB store files
+    each row under the current event's partition and refuses to write without one.
+    The event to name is the row's person's latest: its partition is the person's.
+    faust has a getter (``current_event``) but no public setter, hence its variable.
+    """
+    token = streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        streams._current_event.reset(token)

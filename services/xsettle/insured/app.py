@@ -64,7 +64,7 @@ def build(settings: Settings) -> faust.App:
                         continue
                     result = result_codec.encode(outcome.result)
                     if outcome.ledger is not None:
-                        book.put(outcome.person_id, outcome.ledger)
+                        book.put(outcome.person_id, outcome.ledger, event)
                     results.send_soon(key=outcome.person_id.encode(), value=result)
                 except Exception as error:
                     dead.failed(origin, message.value, error)

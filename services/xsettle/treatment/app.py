@@ -65,7 +65,10 @@ def build(settings: Settings) -> faust.App:
                     else:
                         request = request_codec.encode(outcome.request)
                         register.submitted(
-                            outcome.person_id, outcome.claim_id, outcome.request["request_id"]
+                            outcome.person_id,
+                            outcome.claim_id,
+                            outcome.request["request_id"],
+                            event,
                         )
                         requests.send_soon(key=outcome.person_id.encode(), value=request)
                 except Exception as error:
@@ -79,7 +82,7 @@ def build(settings: Settings) -> faust.App:
                 message = event.message
                 origin = Origin(message.topic, message.partition, message.offset, message.key)
                 try:
-                    register.closed(result_codec.decode(message.value))
+                    register.closed(result_codec.decode(message.value), event)
                 except DecodeError as error:
                     dead.post(dead_letter(origin, message.value, str(error), SERVICE))
                 except Exception as error:

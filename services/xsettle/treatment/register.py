@@ -11,6 +11,8 @@ from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..exchange.faust_app import as_current
+
 NO_PERSON = b""
 """Where claims that named no person are kept (malformed ones)."""
 
@@ -35,16 +37,19 @@ class ClaimRegister:
     def __init__(self, table: MutableMapping[bytes, Row]) -> None:
         self.table = table
         self.pending: dict[bytes, Row] = {}
+        self.events: dict[bytes, Any] = {}
+        """The latest event that changed each pending row (see :func:`as_current`)."""
 
-    def _claims(self, person: str | None) -> Row:
+    def _claims(self, person: str | None, event: Any) -> Row:
         key = person.encode() if person else NO_PERSON
+        self.events[key] = event
         claims = self.pending.get(key)
         if claims is None:
             claims = self.pending[key] = dict(self.table.get(key) or {})
         return claims
 
-    def _entry(self, person: str | None, claim_id: str) -> list[Any]:
-        return self._claims(person).setdefault(claim_id, [None] * len(FIELDS))
+    def _entry(self, person: str | None, claim_id: str, event: Any) -> list[Any]:
+        return self._claims(person, event).setdefault(claim_id, [None] * len(FIELDS))
 
     def _find(self, claim_id: str) -> Iterator[tuple[bytes, list[Any]]]:
         """Where the claim is, newest first (a scan: for operators, not the hot path)."""
@@ -67,12 +72,12 @@ class ClaimRegister:
         person, _ = next(self._find(claim_id), (None, None))
         return person.decode() if person else None
 
-    def submitted(self, person: str, claim_id: str, request_id: str) -> None:
-        entry = self._entry(person, claim_id)
+    def submitted(self, person: str, claim_id: str, request_id: str, event: Any) -> None:
+        entry = self._entry(person, claim_id, event)
         entry[STATE] = entry[STATE] or "SUBMITTED"
         entry[REQUEST] = request_id
 
-    def closed(self, result: dict[str, Any]) -> None:
+    def closed(self, result: dict[str, Any], event: Any) -> None:
         """Record a result: who pays what (the patient pays ``psn_cash_pay``).
 
         A rejected attempt on a claim that is settled or reversed (a late duplicate,
@@ -80,7 +85,7 @@ class ClaimRegister:
         """
         if not result["claim_id"]:
             return
-        entry = self._entry(result["person_id"], result["claim_id"])
+        entry = self._entry(result["person_id"], result["claim_id"], event)
         entry[CLOSED] = int(result["settled_at"].timestamp() * 1000)
         if result["status"] == "REJECTED":
             entry[LAST_REJECTION] = result["reason"]
@@ -96,5 +101,7 @@ class ClaimRegister:
     def flush(self) -> None:
         """Write each changed person's claims to the table (one changelog record each)."""
         for key, claims in self.pending.items():
-            self.table[key] = claims
+            with as_current(self.events[key]):
+                self.table[key] = claims
         self.pending.clear()
+        self.events.clear()
