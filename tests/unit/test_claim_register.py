@@ -23,6 +23,7 @@ def _result(status: str, reason: str | None = None, **amounts: str) -> dict[str,
         "status": status,
         "reason": reason,
         "result_id": f"r-{status}",
+        "request_id": "req-1",
         "settled_at": AT,
         "amounts": {k: Decimal(v) for k, v in amounts.items()} or None,
     }
@@ -31,7 +32,7 @@ def _result(status: str, reason: str | None = None, **amounts: str) -> dict[str,
 def test_a_claim_is_submitted_then_closed_and_a_late_duplicate_does_not_reopen_it() -> None:
     table: dict[bytes, Any] = {}
     register = ClaimRegister(table)
-    register.submitted("P1", "C1", "req-1", EVENT)
+    register.submitted("P1", "C1", "req-1")
     assert register.lookup("C1") == {
         "person_id": "P1",
         "state": "SUBMITTED",
@@ -44,13 +45,15 @@ def test_a_claim_is_submitted_then_closed_and_a_late_duplicate_does_not_reopen_i
         "last_rejection": None,
     }
     register.flush()
-    assert b"P1" in table and register.owner("C1") == "P1"
+    assert table == {}, "a submission is written when its result closes it"
+    assert register.owner("C1") == "P1"
 
     register.closed(_result("SETTLED", psn_cash_pay="1131.20", fund_pay_sumamt="1843.20"), EVENT)
     register.closed(_result("REJECTED", reason="ALREADY_REVERSED"), EVENT)
     register.flush()
+    assert b"P1" in table and register.in_flight == {}
     state = register.lookup("C1")
-    assert state is not None
+    assert state is not None and state["request_id"] == "req-1"
     assert (state["state"], state["psn_cash_pay"], state["fund_pay_sumamt"]) == (
         "SETTLED",
         "1131.20",

@@ -1,5 +1,6 @@
 """Measurements over a running broker: the raw round trip, the pipeline, latency, memory."""
 
+import os
 import subprocess
 import sys
 import threading
@@ -22,6 +23,12 @@ def rss_mb(pid: int, field: str = "VmHWM") -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def worker_rss(workers: list[Worker], field: str = "VmHWM") -> dict[str, float]:

@@ -1,5 +1,6 @@
 """``xsettle bench``: one run, one machine, the pipeline next to what the broker allows."""
 
+import contextlib
 import json
 import os
 import platform
@@ -8,6 +9,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,10 @@ from ..exchange.broker import EmbeddedBroker, bootstrap_servers
 from ..exchange.codec import AvroCodec
 from ..exchange.records import event_to_claim, record_result
 from ..pipeline.client import ExchangeClient
-from ..pipeline.cluster import SERVICES, Cluster
+from ..pipeline.cluster import Cluster
 from ..scenario import Scenario
 from .engine import engine_claims_per_second
-from .measure import latency_at, raw_round_trip, sustained, worker_rss
+from .measure import cpu_seconds, latency_at, raw_round_trip, sustained, worker_rss
 from .workload import LINES_PER_CLAIM, bench_scenario, parsed_events
 
 PARTITIONS = 8
@@ -59,37 +61,46 @@ def _encoded(scenario: Scenario, run: str) -> list[tuple[str, str, bytes]]:
     ]
 
 
-def _pipeline(plan: Plan, insured_workers: int, with_latency: bool) -> dict[str, Any]:
-    """Sustained throughput (and latency at fixed loads) on a fresh cluster."""
-    rates = (500, 1000) if with_latency else ()
-    sizes = [plan.pipeline_claims] + [int(r * plan.latency_seconds) for r in rates]
-    scenario = bench_scenario(sum(sizes))
+@contextlib.contextmanager
+def _running(
+    scenario: Scenario, insured_workers: int = 1
+) -> Iterator[tuple[Cluster, ExchangeClient, list[tuple[str, str, bytes]]]]:
+    """A fresh cluster for one measurement, a client, and the scenario's claims encoded.
+
+    Fresh each time because the embedded broker slows as it stores more (see the long
+    run), so one figure must not inherit the volume another one left behind.
+    """
     run_dir = Path(tempfile.mkdtemp(prefix="xsettle-bench-"))
-    figures: dict[str, Any] = {}
     with Cluster(
         scenario, run_dir, partitions=PARTITIONS, insured_workers=insured_workers
     ) as cluster:
-        claims = _encoded(scenario, uuid.uuid4().hex[:8])
         client = ExchangeClient(cluster.bootstrap, cluster.topics)
         try:
-            first = claims[: sizes[0]]
-            figures["settlements_per_s"], found = sustained(client, first)
-            figures["equals_offline"] = _equals_offline(scenario, first, found)
-            offset = sizes[0]
-            figures["latency_ms"] = {}
-            for rate, size in zip(rates, sizes[1:], strict=True):
-                _say(f"latency at {rate}/s offered for {plan.latency_seconds:.0f}s")
-                figures["latency_ms"][str(rate)] = latency_at(
-                    client, claims[offset : offset + size], rate
-                )
-                offset += size
-            figures["peak_rss_mb"] = {
-                k: round(v, 1) for k, v in worker_rss(cluster.workers).items()
-            }
+            yield cluster, client, _encoded(scenario, uuid.uuid4().hex[:8])
         finally:
             client.close()
     shutil.rmtree(run_dir, ignore_errors=True)
-    return figures
+
+
+def _sustained(plan: Plan, insured_workers: int) -> dict[str, Any]:
+    """Settlements/s at full load, whether they equal the engine's, and peak RSS."""
+    scenario = bench_scenario(plan.pipeline_claims)
+    with _running(scenario, insured_workers) as (cluster, client, claims):
+        rate, found = sustained(client, claims)
+        rss = {k: round(v, 1) for k, v in worker_rss(cluster.workers).items()}
+    return {
+        "settlements_per_s": rate,
+        "equals_offline": _equals_offline(scenario, claims, found),
+        "peak_rss_mb": rss,
+    }
+
+
+def _latency(plan: Plan, rate: int) -> dict[str, float]:
+    """Submit→result percentiles with claims offered steadily at ``rate``/s."""
+    _say(f"latency at {rate}/s offered for {plan.latency_seconds:.0f}s")
+    scenario = bench_scenario(int(rate * plan.latency_seconds), seed=rate)
+    with _running(scenario) as (_, client, claims):
+        return latency_at(client, claims, rate)
 
 
 def _equals_offline(
@@ -105,34 +116,38 @@ def _equals_offline(
 
 
 def _long_run(plan: Plan) -> dict[str, Any]:
-    """Memory and throughput over a long run, sampled after each tenth of the claims.
+    """Throughput, memory and CPU per claim over a long run, after each tenth of it.
 
     The ledgers and the claim register grow with every claim (they keep every settled
-    claim id), so RSS grows with state; a leak would show as growth beyond it.
+    claim id), so RSS grows with state; CPU per claim tells which process slows down.
     """
     scenario = bench_scenario(plan.long_claims, persons=20_000, seed=3)
-    run_dir = Path(tempfile.mkdtemp(prefix="xsettle-bench-"))
-    samples: dict[str, list[float]] = {"settlements_per_s": []}
-    with Cluster(scenario, run_dir, partitions=PARTITIONS) as cluster:
-        claims = _encoded(scenario, uuid.uuid4().hex[:8])
-        client = ExchangeClient(cluster.bootstrap, cluster.topics)
-        try:
-            chunk = max(1, len(claims) // 10)
-            for start in range(0, len(claims), chunk):
-                part = claims[start : start + chunk]
-                rate, _ = sustained(client, part)
-                samples["settlements_per_s"].append(round(rate))
-                for service, mb in worker_rss(cluster.workers, "VmRSS").items():
-                    samples.setdefault(service, []).append(round(mb, 1))
-                _say(
-                    f"long run: {start + len(part)}/{len(claims)} claims at {rate:,.0f}/s, "
-                    "RSS MB "
-                    + ", ".join(f"{s} {v[-1]}" for s, v in samples.items() if s in SERVICES)
-                )
-        finally:
-            client.close()
-    shutil.rmtree(run_dir, ignore_errors=True)
-    return samples
+    rates: list[int] = []
+    rss: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    with _running(scenario) as (cluster, client, claims):
+        pids = {w.service: w.process.pid for w in cluster.workers if w.process}
+        if cluster.broker is not None and cluster.broker.process is not None:
+            pids["broker"] = cluster.broker.process.pid
+        chunk = max(1, len(claims) // 10)
+        for start in range(0, len(claims), chunk):
+            part = claims[start : start + chunk]
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            rate, _ = sustained(client, part)
+            rates.append(round(rate))
+            for name, pid in pids.items():
+                spent = (cpu_seconds(pid) - before[name]) * 1000 / len(part)
+                cpu.setdefault(name, []).append(round(spent, 2))
+            for service, mb in worker_rss(cluster.workers, "VmRSS").items():
+                rss.setdefault(service, []).append(round(mb, 1))
+            _say(
+                f"long run: {start + len(part)}/{len(claims)} claims at {rate:,.0f}/s; "
+                "CPU ms/claim "
+                + ", ".join(f"{name} {values[-1]}" for name, values in cpu.items())
+                + "; RSS MB "
+                + ", ".join(f"{name} {values[-1]}" for name, values in rss.items())
+            )
+    return {"settlements_per_s": rates, "rss_mb": rss, "cpu_ms_per_claim": cpu}
 
 
 def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) -> int:
@@ -149,12 +164,13 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
     external = bootstrap_servers()
     with EmbeddedBroker() if external is None else _External(external) as broker:
         raw = raw_round_trip(broker.bootstrap, payloads, PARTITIONS)
-    _say("pipeline: one insured worker, full load, then fixed loads")
-    one = _pipeline(plan, insured_workers=1, with_latency=True)
+    _say("pipeline: one insured worker at full load")
+    one = _sustained(plan, insured_workers=1)
+    latency = {str(rate): _latency(plan, rate) for rate in (500, 1000)}
     two = None
     if plan.scale_out:
         _say("pipeline: two insured workers in one consumer group")
-        two = _pipeline(plan, insured_workers=2, with_latency=False)
+        two = _sustained(plan, insured_workers=2)
     long_run = _long_run(plan) if plan.long_claims else {}
     figures = {
         "engine_claims_per_s": round(engine),
@@ -162,7 +178,7 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
         "pipeline_settlements_per_s": round(one["settlements_per_s"]),
         "pipeline_two_insured_workers_per_s": round(two["settlements_per_s"]) if two else None,
         "pipeline_equals_offline": one["equals_offline"] and (two is None or two["equals_offline"]),
-        "latency_ms": one["latency_ms"],
+        "latency_ms": latency,
         "peak_rss_mb": one["peak_rss_mb"],
         "long_run": long_run,
         "lines_per_claim": LINES_PER_CLAIM,
@@ -218,13 +234,13 @@ def _table(f: dict[str, Any]) -> str:
             )
         )
     rows.append(("peak RSS (MB)", ", ".join(f"{k} {v}" for k, v in f["peak_rss_mb"].items())))
-    for series, samples in f["long_run"].items():
-        label = (
-            "long run, settlements/s"
-            if series == "settlements_per_s"
-            else f"long run, {series} RSS MB"
-        )
-        rows.append((label, " → ".join(map(str, samples))))
+    long_run = f["long_run"]
+    if long_run:
+        rows.append(("long run, settlements/s", _series(long_run["settlements_per_s"])))
+        for name, values in long_run["cpu_ms_per_claim"].items():
+            rows.append((f"long run, {name} CPU ms/claim", _series(values)))
+        for name, values in long_run["rss_mb"].items():
+            rows.append((f"long run, {name} RSS MB", _series(values)))
     rows.append(("broker", f["broker"]))
     rows.append(("machine", f["machine"]))
     width = max(len(label) for label, _ in rows)
@@ -233,3 +249,7 @@ def _table(f: dict[str, Any]) -> str:
     ]
     lines += [f"{label:<{width}}  {value}" for label, value in rows]
     return "\n".join(lines)
+
+
+def _series(values: list[Any]) -> str:
+    return " → ".join(map(str, values))

@@ -65,10 +65,7 @@ def build(settings: Settings) -> faust.App:
                     else:
                         request = request_codec.encode(outcome.request)
                         register.submitted(
-                            outcome.person_id,
-                            outcome.claim_id,
-                            outcome.request["request_id"],
-                            event,
+                            outcome.person_id, outcome.claim_id, outcome.request["request_id"]
                         )
                         requests.send_soon(key=outcome.person_id.encode(), value=request)
                 except Exception as error:

@@ -5,6 +5,10 @@ person's partition and writes can be batched; a batch's changes are written once
 per person when the batch ends. A person's row holds all their claims and is
 rewritten whenever one changes, so each claim is kept positionally (:data:`FIELDS`)
 rather than as a named object: the row's size is the changelog's cost.
+
+A claim is written when its result closes it, not when it is forwarded: the result
+always comes (it is the insured location's answer, redelivered if need be), so the
+submission is kept in memory until then, which halves the register's writes.
 """
 
 from collections.abc import Iterator, MutableMapping
@@ -39,6 +43,8 @@ class ClaimRegister:
         self.pending: dict[bytes, Row] = {}
         self.events: dict[bytes, Any] = {}
         """The latest event that changed each pending row (see :func:`as_current`)."""
+        self.in_flight: dict[str, tuple[bytes, str]] = {}
+        """Claims forwarded and not yet answered: claim id → (person, request id)."""
 
     def _claims(self, person: str | None, event: Any) -> Row:
         key = person.encode() if person else NO_PERSON
@@ -57,6 +63,11 @@ class ClaimRegister:
             for person, claims in rows.items():
                 if claim_id in claims:
                     yield person, claims[claim_id]
+        if claim_id in self.in_flight:
+            person, request_id = self.in_flight[claim_id]
+            entry: list[Any] = [None] * len(FIELDS)
+            entry[STATE], entry[REQUEST] = "SUBMITTED", request_id
+            yield person, entry
 
     def lookup(self, claim_id: str) -> dict[str, Any] | None:
         """A claim's state as operators read it at ``/claims/{claim_id}``."""
@@ -72,10 +83,8 @@ class ClaimRegister:
         person, _ = next(self._find(claim_id), (None, None))
         return person.decode() if person else None
 
-    def submitted(self, person: str, claim_id: str, request_id: str, event: Any) -> None:
-        entry = self._entry(person, claim_id, event)
-        entry[STATE] = entry[STATE] or "SUBMITTED"
-        entry[REQUEST] = request_id
+    def submitted(self, person: str, claim_id: str, request_id: str) -> None:
+        self.in_flight[claim_id] = (person.encode(), request_id)
 
     def closed(self, result: dict[str, Any], event: Any) -> None:
         """Record a result: who pays what (the patient pays ``psn_cash_pay``).
@@ -85,8 +94,10 @@ class ClaimRegister:
         """
         if not result["claim_id"]:
             return
+        self.in_flight.pop(result["claim_id"], None)
         entry = self._entry(result["person_id"], result["claim_id"], event)
         entry[CLOSED] = int(result["settled_at"].timestamp() * 1000)
+        entry[REQUEST] = result["request_id"]
         if result["status"] == "REJECTED":
             entry[LAST_REJECTION] = result["reason"]
             if entry[STATE] in ("SETTLED", "REVERSED"):
