@@ -103,7 +103,8 @@ class RunReport:
         )
         lines.append(
             f"latency submit→result: p50 {percentile(ordered, 0.50):.0f} ms, "
-            f"p99 {percentile(ordered, 0.99):.0f} ms"
+            f"p99 {percentile(ordered, 0.99):.0f} ms (the day is sent as one burst, so this "
+            "is mostly queueing; `make bench` measures latency at steady loads)"
         )
         if matches_offline is not None:
             lines.append(
