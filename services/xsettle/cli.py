@@ -54,7 +54,7 @@ def _broker(args: argparse.Namespace) -> int:
     from .exchange.topics import Topics
 
     external = bootstrap_servers()
-    log = Path(tempfile.mkdtemp(prefix="xsettle-broker-")) / "broker.log"
+    log = None if external else Path(tempfile.mkdtemp(prefix="xsettle-broker-")) / "broker.log"
     with contextlib.nullcontext() if external else EmbeddedBroker(log, port=args.port) as embedded:
         settings = Settings(bootstrap=external or embedded.bootstrap, embedded=external is None)
         specs = Topics(settings.namespace).specs(settings.partitions)
