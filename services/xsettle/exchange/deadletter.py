@@ -45,9 +45,14 @@ class DeadLetters:
         """Send a letter, keyed by its source topic."""
         self.topic.send_soon(key=letter["topic"].encode(), value=self.codec.encode(letter))
 
+    def keep(self, origin: Origin, payload: bytes, reason: str) -> None:
+        """Keep a message this service cannot use, with why."""
+        self.post(dead_letter(origin, payload, reason, self.service))
+
     def failed(self, origin: Origin, payload: bytes, error: Exception) -> None:
         """Keep a message whose processing raised: a defect in us, not in the sender, but
         one message must not stop the exchange. Logged with its trace for the operators."""
         log.exception("%s could not process %s", self.service, origin)
-        reason = f"{self.service} could not process it: {type(error).__name__}: {error}"
-        self.post(dead_letter(origin, payload, reason, self.service))
+        self.keep(
+            origin, payload, f"{self.service} could not process it: {type(error).__name__}: {error}"
+        )

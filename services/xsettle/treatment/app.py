@@ -10,7 +10,7 @@ import faust
 from faust.web import Request, Response, View
 
 from ..exchange.codec import AvroCodec, DecodeError
-from ..exchange.deadletter import DeadLetters, Origin, dead_letter
+from ..exchange.deadletter import DeadLetters, Origin
 from ..exchange.faust_app import make_app, raw_topic
 from ..exchange.health import add_health
 from ..exchange.registry import registry_from_env
@@ -81,7 +81,7 @@ def build(settings: Settings) -> faust.App:
                 try:
                     register.closed(result_codec.decode(message.value), event)
                 except DecodeError as error:
-                    dead.post(dead_letter(origin, message.value, str(error), SERVICE))
+                    dead.keep(origin, message.value, str(error))
                 except Exception as error:
                     dead.failed(origin, message.value, error)
             register.flush()
