@@ -30,7 +30,9 @@ def _ledger_view(ledger: Ledger) -> Ledger:
 
 @pytest.fixture
 def cluster(broker_env: object, tmp_path: Path) -> Any:
-    scenario = generate_day(claims=1500, persons=40, seed=5)
+    # Persons as sparse as real ones: the replay after a crash must stay within each
+    # ledger's reply memory (REPLIES_KEPT requests per person).
+    scenario = generate_day(claims=1500, persons=200, seed=5)
     with Cluster(scenario, tmp_path) as running:
         yield running, scenario
 

@@ -86,7 +86,12 @@ class ClaimRecord:
 
 
 REPLIES_KEPT = 16
-"""Enough for any one person's requests in a commit interval (what a crash can replay)."""
+"""A person's latest requests whose answers are kept. A crash replays what came after
+the last committed offset (commits run every second), so redelivery is harmless while
+no person has more than this many requests in that window: far more than a patient's
+claims in a second, but a synthetic load that sends one person dozens of requests per
+second can exceed it (a replayed settle of a claim reversed since would then settle it
+again, with a new result id; the money nets out, the counts do not)."""
 
 
 @dataclass(slots=True)
