@@ -146,8 +146,10 @@ def world(draw: st.DrawFn, persons: int = 2, claims: int = 6) -> tuple[Scenario,
         if roll == 0:
             events.append(copy.deepcopy(draw(st.sampled_from(events))))  # a duplicate
         elif roll == 1:
-            target = draw(st.sampled_from(events))["claim_id"]
-            events.append({"kind": "reverse", "claim_id": target})
+            target = draw(st.sampled_from(events))
+            events.append(
+                {"kind": "reverse", "claim_id": target["claim_id"], "person_id": target["person_id"]}
+            )
     scenario = Scenario(policies=[draw(policy())], catalogs=[draw(catalog())], persons=people)
     return scenario, events
 
@@ -218,7 +220,9 @@ def test_settle_then_reverse_restores_every_ledger_value(
         result = exchange.process(event)
         if result.status is not Status.SETTLED or event["claim_id"] in before["claims"]:
             continue
-        reversal = exchange.process({"kind": "reverse", "claim_id": event["claim_id"]})
+        reversal = exchange.process(
+            {"kind": "reverse", "claim_id": event["claim_id"], "person_id": event["person_id"]}
+        )
         assert reversal.status is Status.REVERSED
         after = exchange.ledgers[event["person_id"]]
         assert after.balance == Decimal(before["balance"])

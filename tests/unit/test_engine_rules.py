@@ -219,8 +219,8 @@ def test_personal_account_pays_first_and_reversal_refunds_it() -> None:
         benefit,
         [
             _claim("C1", "300.00"),
-            {"kind": "reverse", "claim_id": "C1"},
-            {"kind": "reverse", "claim_id": "C1"},
+            {"kind": "reverse", "claim_id": "C1", "person_id": "P"},
+            {"kind": "reverse", "claim_id": "C1", "person_id": "P"},
             _claim("C1", "300.00"),
         ],
         personal_account_schemes=["employee"],
@@ -264,7 +264,7 @@ def test_rejection_reasons_in_the_order_of_the_rules() -> None:
             Reason.FILING_NOT_VALID,
         ),
         ({**base, "treatment_region": "110105"}, Reason.NOT_FILED),
-        ({"kind": "reverse", "claim_id": "never"}, Reason.UNKNOWN_SETTLEMENT),
+        ({"kind": "reverse", "claim_id": "never", "person_id": "P-XZ-001"}, Reason.UNKNOWN_SETTLEMENT),
         ({"kind": "refund", "claim_id": "X"}, Reason.INVALID_CLAIM),
     ]
     for event, reason in cases:

@@ -4,15 +4,15 @@ A malformed event is not an error of the exchange: it becomes a ``REJECTED /
 INVALID_CLAIM`` result whose message names the field, and processing goes on.
 """
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from .errors import describe
+from .dates import Day
+from .errors import describe, shown
 from .policy import MONEY_LIMIT, Region
-from .vocabulary import Level, MedicalType
+from .vocabulary import MedicalType, StrictLevel
 
 # pydantic-core checks these constraints natively: this runs for every line of every
 # claim. Floats are taken by their shortest text, so 0.1 means 0.1 exactly. The digit
@@ -21,7 +21,12 @@ from .vocabulary import Level, MedicalType
 # lines, so every total stays below MONEY_LIMIT, what a result can carry.
 UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6, allow_inf_nan=False)]
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4, allow_inf_nan=False)]
-ClaimId = Annotated[str, Field(min_length=1, max_length=64)]
+ID_LIMIT = 256
+Id = Annotated[str, Field(strict=True, min_length=1, max_length=ID_LIMIT)]
+"""Claim and person ids: non-empty strings (§3), bounded so that every message that
+echoes one stays far below the broker's message size."""
+Code = Annotated[str, Field(strict=True, max_length=ID_LIMIT)]
+"""A line's item code: any string, even empty (§4), bounded like ids."""
 LINE_LIMIT = Decimal(10) ** 13
 MAX_LINES = 1000
 assert LINE_LIMIT * MAX_LINES <= MONEY_LIMIT
@@ -34,20 +39,20 @@ class Event(BaseModel):
 
 
 class FeeLine(Event):
-    code: Annotated[str, Field(min_length=1)]
+    code: Code
     unit_price: UnitPrice
     quantity: Quantity
 
 
 class SettleEvent(Event):
     kind: Literal["settle"]
-    claim_id: ClaimId
-    person_id: Annotated[str, Field(min_length=1)]
+    claim_id: Id
+    person_id: Id
     treatment_region: Region
-    institution_level: Level
+    institution_level: StrictLevel
     medical_type: MedicalType
-    emergency: bool = False
-    date: date
+    emergency: Annotated[bool, Field(strict=True)] = False
+    date: Day
     lines: Annotated[list[FeeLine], Field(min_length=1, max_length=MAX_LINES)]
 
     @model_validator(mode="after")
@@ -63,9 +68,9 @@ class SettleEvent(Event):
 
 class ReverseEvent(Event):
     kind: Literal["reverse"]
-    claim_id: ClaimId
-    person_id: str | None = None
-    """Optional offline; the pipeline routes a reversal by person, so producers name it."""
+    claim_id: Id
+    person_id: Id
+    """Required: a claim id is its person's (§3), and the exchange routes by person."""
 
 
 ClaimEvent = SettleEvent | ReverseEvent
@@ -86,10 +91,10 @@ def parse_event(raw: Any) -> ClaimEvent:
     if not isinstance(raw, dict):
         raise InvalidClaim(None, f"an event must be an object, not {type(raw).__name__}")
     claim_id = raw.get("claim_id")
-    claim_id = claim_id if isinstance(claim_id, str) and claim_id else None
+    claim_id = claim_id if isinstance(claim_id, str) and 0 < len(claim_id) <= ID_LIMIT else None
     if raw.get("kind") not in ("settle", "reverse"):
         raise InvalidClaim(
-            claim_id, f"kind: must be 'settle' or 'reverse', not {raw.get('kind')!r}"
+            claim_id, f"kind: must be 'settle' or 'reverse', not {shown(raw.get('kind'))}"
         )
     try:
         return _EVENT.validate_python(raw)

@@ -1,6 +1,16 @@
 """Readable validation errors: one line naming the path and the problem."""
 
+from typing import Any
+
 from pydantic import ValidationError
+
+SHOWN_LIMIT = 40
+
+
+def shown(value: Any) -> str:
+    """A value quoted in a message, cut short: input can be megabytes, a message is a line."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_LIMIT else text[: SHOWN_LIMIT - 3] + "..."
 
 
 def error_path(loc: tuple[int | str, ...]) -> str:

@@ -20,8 +20,6 @@ class Exchange:
         self.catalogs = CatalogIndex(catalogs)
         self.directory = directory
         self.ledgers: dict[str, Ledger] = {}
-        self.claim_owner: dict[str, str] = {}
-        """Which person each claim id was last submitted for: how a reversal finds its ledger."""
 
     def process(self, raw: Any) -> Result:
         """One event in, one result out; never raises for a bad event."""
@@ -30,12 +28,10 @@ class Exchange:
         except InvalidClaim as invalid:
             return rejected(invalid.claim_id, Reason.INVALID_CLAIM, invalid.message)
         if isinstance(event, ReverseEvent):
-            person_id = event.person_id or self.claim_owner.get(event.claim_id)
-            return reverse(event.claim_id, self.ledgers.get(person_id) if person_id else None)
+            return reverse(event.claim_id, self.ledgers.get(event.person_id))
         detail = normalise(event, self.catalogs)
         if isinstance(detail, Result):
             return detail
-        self.claim_owner[event.claim_id] = event.person_id
         result, ledger = settle(detail, self.directory, self.ledgers.get(event.person_id))
         if ledger is not None:
             self.ledgers[event.person_id] = ledger

@@ -49,7 +49,7 @@ def _check_amount(value: Decimal) -> Decimal:
 
 Ratio = Annotated[Exact, AfterValidator(_check_ratio)]
 Amount = Annotated[Money, AfterValidator(_check_amount)]
-Region = Annotated[str, AfterValidator(check_region)]
+Region = Annotated[str, Field(strict=True), AfterValidator(check_region)]
 
 
 class Strict(BaseModel):

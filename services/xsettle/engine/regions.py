@@ -6,7 +6,8 @@ city; filings and catalogs name an area and cover the regions inside it.
 
 import re
 
-REGION_PATTERN = re.compile(r"^\d{6}$")
+REGION_PATTERN = re.compile(r"[0-9]{6}")
+"""Six ASCII digits, matched whole (``\\d`` would admit other scripts' digits)."""
 
 
 def covers(area: str, region: str) -> bool:
@@ -31,6 +32,6 @@ def specificity(area: str) -> int:
 
 def check_region(code: str) -> str:
     """Validator: a region is a 6-digit string."""
-    if not REGION_PATTERN.match(code):
+    if not REGION_PATTERN.fullmatch(code):
         raise ValueError("must be a 6-digit administrative division code")
     return code

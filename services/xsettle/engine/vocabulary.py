@@ -14,7 +14,10 @@ FilingType = Literal["long_term", "referral", "emergency", "temporary"]
 """异地长期居住 | 异地转诊 | 急诊抢救 (视同备案) | 其他临时外出."""
 
 Level = Annotated[int, Field(ge=1, le=3)]
-"""Institution level 一级/二级/三级."""
+"""Institution level 一级/二级/三级 (as a policy key: ints or their text)."""
+
+StrictLevel = Annotated[int, Field(strict=True, ge=1, le=3)]
+"""A level in an event: the integer 1, 2 or 3, never "3", 3.0 or true (§3 check 1)."""
 
 
 class Status(StrEnum):

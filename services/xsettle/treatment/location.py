@@ -78,9 +78,7 @@ class TreatmentLocation:
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise DecodeError(f"neither Avro nor JSON: {error}") from None
 
-    def handle(
-        self, payload: bytes, origin: Origin, claim_owner: Callable[[str], str | None]
-    ) -> Forward | Answer | Undecodable:
+    def handle(self, payload: bytes, origin: Origin) -> Forward | Answer | Undecodable:
         received = now_ms()
         try:
             raw = self.decode(payload)
@@ -95,18 +93,10 @@ class TreatmentLocation:
             result = rejected(invalid.claim_id, Reason.INVALID_CLAIM, invalid.message)
             return self._answer(result, request_id, person, received)
         if isinstance(event, ReverseEvent):
-            person = event.person_id or claim_owner(event.claim_id)
-            if person is None:
-                result = rejected(
-                    event.claim_id,
-                    Reason.UNKNOWN_SETTLEMENT,
-                    f"claim {event.claim_id} has no settlement to reverse",
-                )
-                return self._answer(result, request_id, None, received)
             return Forward(
-                person,
+                event.person_id,
                 event.claim_id,
-                reverse_request(event.claim_id, person, request_id, received),
+                reverse_request(event.claim_id, event.person_id, request_id, received),
             )
         detail = normalise(event, self.catalogs)
         if isinstance(detail, Result):
