@@ -1,13 +1,23 @@
-"""Dead letters: input a service cannot use is kept, with its reason and origin, never dropped."""
+"""Dead letters: input a service cannot use is kept, with its reason and origin, never dropped.
 
-import logging
+A dead letter must itself always fit on the wire: a 10 MB message of garbage or a
+500 KB key would otherwise make the letter too large to send and stop the worker on
+the very message it meant to set aside. So a payload up to :data:`KEPT_PAYLOAD`
+bytes is kept whole (and can be replayed after a fix); a larger one is kept as its
+size and SHA-256, enough to find and prove it, not to replay it.
+"""
+
+import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from .codec import AvroCodec
-from .records import now_ms
-
-log = logging.getLogger(__name__)
+KEPT_PAYLOAD = 256 * 1024
+"""Largest value copied into a letter (the broker's default message limit is 1 MB)."""
+KEPT_KEY = 1024
+"""Largest key copied into a letter."""
+REASON_LIMIT = 1000
+"""Reasons are one line for an operator, not a dump."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,39 +30,26 @@ class Origin:
     key: bytes | None
 
 
-def dead_letter(origin: Origin, payload: bytes, reason: str, service: str) -> dict[str, Any]:
+def dead_letter(
+    origin: Origin, payload: bytes | None, reason: str, service: str, failed_at: datetime
+) -> dict[str, Any]:
+    """The ``DeadLetter`` record for a message, with every size bounded."""
+    kept = payload is not None and len(payload) <= KEPT_PAYLOAD
+    key = origin.key
     return {
-        "reason": reason,
+        "reason": reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 3] + "...",
         "topic": origin.topic,
         "partition": origin.partition,
         "offset": origin.offset,
-        "key": origin.key,
-        "payload": payload,
+        "key": key if key is None or len(key) <= KEPT_KEY else None,
+        "key_sha256": hashlib.sha256(key).hexdigest() if key and len(key) > KEPT_KEY else None,
+        "payload": payload if kept and payload is not None else b"",
+        "payload_size": len(payload) if payload is not None else None,
+        "payload_sha256": None if kept or payload is None else hashlib.sha256(payload).hexdigest(),
         "service": service,
-        "failed_at": now_ms(),
+        "failed_at": failed_at,
     }
 
 
-class DeadLetters:
-    """One service's way to the dead-letter topic (a faust topic of raw bytes)."""
-
-    def __init__(self, topic: Any, codec: AvroCodec, service: str) -> None:
-        self.topic = topic
-        self.codec = codec
-        self.service = service
-
-    def post(self, letter: dict[str, Any]) -> None:
-        """Send a letter, keyed by its source topic."""
-        self.topic.send_soon(key=letter["topic"].encode(), value=self.codec.encode(letter))
-
-    def keep(self, origin: Origin, payload: bytes, reason: str) -> None:
-        """Keep a message this service cannot use, with why."""
-        self.post(dead_letter(origin, payload, reason, self.service))
-
-    def failed(self, origin: Origin, payload: bytes, error: Exception) -> None:
-        """Keep a message whose processing raised: a defect in us, not in the sender, but
-        one message must not stop the exchange. Logged with its trace for the operators."""
-        log.exception("%s could not process %s", self.service, origin)
-        self.keep(
-            origin, payload, f"{self.service} could not process it: {type(error).__name__}: {error}"
-        )
+def now() -> datetime:
+    return datetime.now(UTC)

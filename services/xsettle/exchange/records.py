@@ -26,7 +26,7 @@ AMOUNTS = "xsettle.v1.SettlementAmounts"
 SPLIT_FIELDS = ("amount", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
 
 
-def now_ms() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -156,16 +156,26 @@ def request_detail(record: dict[str, Any]) -> FeeDetail:
     )
 
 
-def result_id(result: Result, request_id: str | None, generation: int) -> str:
+def result_id(
+    result: Result,
+    person_id: str | None,
+    request_id: str | None,
+    generation: int,
+    duplicate: bool = False,
+) -> str:
     """Deterministic: the same request in the same state always yields the same id.
 
-    A settlement's or reversal's id depends on the claim and how many times it has
-    been settled, so a duplicate or a redelivery re-emits the original id; a
-    rejection's depends on the request that caused it.
+    A settlement's or reversal's id names the person's claim (claim ids are per
+    person) and its settlement generation. A rejection's, and the answer to a
+    duplicate settle, also name the request that caused them, so every id has one
+    content. The insured location keeps every id it published, so a redelivery never
+    recomputes one from later state.
     """
-    basis = [result.claim_id or "", result.status.value, str(generation)]
+    basis = [person_id or "", result.claim_id or "", result.status.value, str(generation)]
     if result.status is Status.REJECTED:
         basis += [result.reason.value if result.reason else "", request_id or ""]
+    elif duplicate:
+        basis += ["duplicate", request_id or ""]
     return hashlib.blake2b("|".join(basis).encode(), digest_size=12).hexdigest()
 
 
@@ -179,10 +189,14 @@ def result_record(
     treatment_region: str | None,
     medical_type: str | None,
     submitted_at: datetime | None,
+    settled_at: datetime,
+    duplicate_of: str | None = None,
 ) -> dict[str, Any]:
+    """A ``SettlementResult``; ``duplicate_of`` names the settlement a duplicate re-emits."""
     amounts = result.amounts
+    duplicate = duplicate_of is not None
     return {
-        "result_id": result_id(result, request_id, generation),
+        "result_id": result_id(result, person_id, request_id, generation, duplicate),
         "request_id": request_id,
         "claim_id": result.claim_id,
         "status": result.status.value,
@@ -197,7 +211,8 @@ def result_record(
         "treatment_region": treatment_region,
         "medical_type": medical_type,
         "submitted_at": submitted_at,
-        "settled_at": now_ms(),
+        "settled_at": settled_at,
+        "duplicate_of": duplicate_of,
     }
 
 

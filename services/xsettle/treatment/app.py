@@ -2,32 +2,36 @@
 
 Hospital claims come in keyed by person; requests go out keyed by person; results
 come back and close each claim in the claim register, queryable at
-``/claims/{claim_id}``. The register is partitioned like the topics (by person), so
-a claim's record lives with its person's partition.
+``/claims/{person_id}/{claim_id}`` (routed to the worker holding the person's
+partition). The register is partitioned like the topics, by person.
 """
+
+from datetime import UTC, datetime
 
 import faust
 from faust.web import Request, Response, View
 
-from ..exchange.codec import AvroCodec, DecodeError
-from ..exchange.deadletter import DeadLetters, Origin
+from ..exchange.agent_loop import AgentLoop, Outbox, Rows, Status
+from ..exchange.codec import AvroCodec
+from ..exchange.deadletter import Origin
 from ..exchange.faust_app import make_app, raw_topic
 from ..exchange.health import add_health
 from ..exchange.registry import registry_from_env
 from ..exchange.topics import Topics
 from ..reference import load_reference
 from ..settings import Settings
-from .location import SERVICE, Answer, TreatmentLocation, Undecodable
-from .register import NO_PERSON, ClaimRegister
+from .location import SERVICE, Answer, TreatmentLocation
+from .register import ClaimRegister, Entry
 
 BATCH = 500
 """Claims taken per batch: large enough to amortise, small enough for latency."""
 
 
 def build(settings: Settings) -> faust.App:
-    app = make_app("treatment", settings)
+    app = make_app(SERVICE, settings)
     registry = registry_from_env()
     topics = Topics(settings.namespace)
+    status = Status()
     reference = load_reference(settings)
     regions = {person.person_id: person.insured_region for person in reference.persons}
     location = TreatmentLocation(
@@ -38,61 +42,57 @@ def build(settings: Settings) -> faust.App:
     claims = raw_topic(app, topics.claims, settings.partitions)
     requests = raw_topic(app, topics.requests, settings.partitions)
     results = raw_topic(app, topics.results, settings.partitions)
-    dead = DeadLetters(
+    dead_letters = (
         raw_topic(app, topics.dead_letters, settings.partitions),
         AvroCodec("dead_letter", registry),
-        SERVICE,
     )
-    # Keyed by person bytes and placed by the producer's partitioner, exactly like the
-    # topics, so a row's changelog partition is its person's partition even in batches.
-    register = ClaimRegister(
-        app.Table("claims", key_type=bytes, partitions=settings.partitions, use_partitioner=True)
-    )
+    # Keyed by (person, claim); without use_partitioner a row's changelog record goes
+    # to the partition of the message that wrote it: its person's partition.
+    # Each agent stages its own rows: a batch is handled and written without yielding
+    # to the other agent, so neither ever writes the other's half-done batch.
+    table = app.Table("claims", key_type=bytes, partitions=settings.partitions)
+    submissions: Rows[Entry] = Rows(table)
+    closings: Rows[Entry] = Rows(table)
+    register = ClaimRegister(table)
+    intake_loop = AgentLoop(app, SERVICE, status, dead_letters, [submissions])
+    closing_loop = AgentLoop(app, SERVICE, status, dead_letters, [closings])
+
+    def take_claim(event: faust.EventT, origin: Origin, outbox: Outbox) -> None:
+        received = datetime.fromtimestamp(event.message.timestamp, UTC)
+        outcome = location.handle(event.message.value, origin, received)
+        if isinstance(outcome, Answer):
+            key = outcome.key.encode() if outcome.key else origin.key
+            outbox.send(results, key, result_codec.encode(outcome.result))
+            return
+        request_id = outcome.request["request_id"]
+        if register.submitted(submissions, outcome.person_id, outcome.claim_id, request_id, event):
+            status.count_redelivery()
+        outbox.send(requests, outcome.person_id.encode(), request_codec.encode(outcome.request))
+
+    def close_claim(event: faust.EventT, origin: Origin, outbox: Outbox) -> None:
+        register.closed(closings, result_codec.decode(event.message.value), event)
 
     @app.agent(claims)
     async def intake(stream: faust.StreamT) -> None:
         async for events in stream.take_events(BATCH, within=0.01):
-            for event in events:
-                message = event.message
-                origin = Origin(message.topic, message.partition, message.offset, message.key)
-                try:
-                    outcome = location.handle(message.value, origin, register.owner)
-                    if isinstance(outcome, Undecodable):
-                        dead.post(outcome.dead_letter)
-                    elif isinstance(outcome, Answer):
-                        key = outcome.key.encode() if outcome.key else NO_PERSON
-                        results.send_soon(key=key, value=result_codec.encode(outcome.result))
-                    else:
-                        request = request_codec.encode(outcome.request)
-                        register.submitted(
-                            outcome.person_id, outcome.claim_id, outcome.request["request_id"]
-                        )
-                        requests.send_soon(key=outcome.person_id.encode(), value=request)
-                except Exception as error:
-                    dead.failed(origin, message.value, error)
-            register.flush()
+            await intake_loop.run(events, take_claim)
 
     @app.agent(results)
     async def close_claims(stream: faust.StreamT) -> None:
         async for events in stream.take_events(BATCH, within=0.01):
-            for event in events:
-                message = event.message
-                origin = Origin(message.topic, message.partition, message.offset, message.key)
-                try:
-                    register.closed(result_codec.decode(message.value), event)
-                except DecodeError as error:
-                    dead.keep(origin, message.value, str(error))
-                except Exception as error:
-                    dead.failed(origin, message.value, error)
-            register.flush()
+            await closing_loop.run(events, close_claim)
 
-    @app.page("/claims/{claim_id}")
+    @app.page("/claims/{person_id}/{claim_id}")
+    @app.table_route(table=table, match_info="person_id")
     class ClaimState(View):
-        async def get(self, request: Request, claim_id: str) -> Response:
-            entry = register.lookup(claim_id)
+        async def get(self, request: Request, person_id: str, claim_id: str) -> Response:
+            entry = register.lookup(person_id, claim_id)
             if entry is None:
-                return self.json({"claim_id": claim_id, "error": "unknown claim"}, status=404)
-            return self.json({"claim_id": claim_id, **entry})
+                return self.json(
+                    {"person_id": person_id, "claim_id": claim_id, "error": "unknown claim"},
+                    status=404,
+                )
+            return self.json(entry)
 
-    add_health(app)
+    add_health(app, status, settings.bootstrap)
     return app

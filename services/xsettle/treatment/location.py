@@ -22,16 +22,12 @@ from ..engine import (
     normalise,
     parse_event,
 )
+from ..engine.claims import ID_LIMIT
+from ..engine.errors import shown
 from ..engine.results import rejected
 from ..exchange.codec import AvroCodec, DecodeError, looks_like_avro
-from ..exchange.deadletter import Origin, dead_letter
-from ..exchange.records import (
-    claim_to_event,
-    now_ms,
-    result_record,
-    reverse_request,
-    settle_request,
-)
+from ..exchange.deadletter import Origin
+from ..exchange.records import claim_to_event, result_record, reverse_request, settle_request
 
 SERVICE = "treatment"
 
@@ -53,11 +49,6 @@ class Answer:
     result: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Undecodable:
-    dead_letter: dict[str, Any]
-
-
 class TreatmentLocation:
     def __init__(
         self,
@@ -75,21 +66,23 @@ class TreatmentLocation:
             return claim_to_event(self.claims.decode(payload))
         try:
             return json.loads(payload, parse_float=Decimal)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             raise DecodeError(f"neither Avro nor JSON: {error}") from None
 
-    def handle(self, payload: bytes, origin: Origin) -> Forward | Answer | Undecodable:
-        received = now_ms()
-        try:
-            raw = self.decode(payload)
-        except DecodeError as error:
-            return Undecodable(dead_letter(origin, payload, str(error), SERVICE))
+    def handle(self, payload: bytes, origin: Origin, received: datetime) -> Forward | Answer:
+        """Validate and split one claim; raises DecodeError for bytes that are no claim.
+
+        ``received`` is the message's own timestamp, so a redelivered claim is
+        forwarded, or answered, exactly as the first time.
+        """
+        raw = self.decode(payload)
         request_id = _request_id(raw, origin)
         try:
             event = parse_event(raw)
+            _check_key(origin.key, event.person_id, event.claim_id)
         except InvalidClaim as invalid:
             person = raw.get("person_id") if isinstance(raw, dict) else None
-            person = person if isinstance(person, str) else None
+            person = person if isinstance(person, str) and 0 < len(person) <= ID_LIMIT else None
             result = rejected(invalid.claim_id, Reason.INVALID_CLAIM, invalid.message)
             return self._answer(result, request_id, person, received)
         if isinstance(event, ReverseEvent):
@@ -122,6 +115,8 @@ class TreatmentLocation:
         treatment_region: str | None = None,
         medical_type: str | None = None,
     ) -> Answer:
+        """The treatment location's own answer (checks 1–2): decided on receipt, so
+        ``settled_at`` is the receipt time and a redelivery gives the same record."""
         record = result_record(
             result,
             request_id=request_id,
@@ -131,8 +126,25 @@ class TreatmentLocation:
             treatment_region=treatment_region,
             medical_type=medical_type,
             submitted_at=received,
+            settled_at=received,
         )
         return Answer(person_id, record)
+
+
+def _check_key(key: bytes | None, person_id: str, claim_id: str) -> None:
+    """A claim is keyed by its person: that key is what keeps a person's events in order."""
+    if key is None:
+        raise InvalidClaim(claim_id, "key: a claim must be keyed by its person_id; it has no key")
+    try:
+        text = key.decode()
+    except UnicodeDecodeError:
+        raise InvalidClaim(
+            claim_id, "key: must be the person_id in UTF-8; it is not UTF-8"
+        ) from None
+    if text != person_id:
+        raise InvalidClaim(
+            claim_id, f"key: must be the person_id {shown(person_id)}, not {shown(text)}"
+        )
 
 
 def _request_id(raw: Any, origin: Origin) -> str:
@@ -143,6 +155,6 @@ def _request_id(raw: Any, origin: Origin) -> str:
     given = raw.get("request_id") if isinstance(raw, dict) else None
     return (
         given
-        if isinstance(given, str) and given
+        if isinstance(given, str) and 0 < len(given) <= ID_LIMIT
         else f"{origin.topic}/{origin.partition}/{origin.offset}"
     )

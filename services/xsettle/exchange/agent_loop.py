@@ -1,0 +1,217 @@
+"""The one loop every agent runs: a batch of messages in; state, then messages, out.
+
+What may fail how is decided here and nowhere else:
+
+- **Bad input** (bytes that do not decode, a null value) goes to the dead-letter topic
+  with its reason; the worker goes on.
+- **A defect of ours** on one message also goes to the dead letters, whole, with the
+  error (``xsettle dead-letters replay`` puts it back after a fix); the worker goes on.
+- **An infrastructure fault** (:class:`~xsettle.errors.InfrastructureError`: schema
+  registry, broker, store) is never the sender's fault: the batch is dropped from
+  memory and retried with backoff while ``/ready`` says why, nothing is sent and no
+  offset moves; if it persists the worker exits (code 3) so that its restart resumes
+  from the last commit.
+
+The order of effects is what makes redelivery exact. Handlers read rows and stage
+new ones (:class:`Rows`, nothing in the table changes), and stage their messages in
+an :class:`Outbox`. At the batch's end the rows are written (their changelog
+records sent); a service whose answers must follow its state then waits for the
+producer to flush; only then are the messages sent. A crash before that flush loses
+both; after it, the redelivered message finds its answer in the row.
+
+faust acks a batch's events when the loop body ends, even when it raises, so this
+loop never raises: a fault it cannot ride out ends the process instead.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import weakref
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import faust
+from faust import streams
+
+from ..errors import InfrastructureError
+from .codec import AvroCodec, DecodeError
+from .deadletter import Origin, dead_letter, now
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
+"""Backoff between attempts at a batch that met an infrastructure fault: ~32 s in all."""
+EXIT_STALLED = 3
+"""The worker's exit code when a dependency stayed down through every retry."""
+
+Row = TypeVar("Row")
+
+
+@dataclass
+class Status:
+    """What a worker knows about its own progress, beyond faust's; ``/ready`` shows it."""
+
+    stalled: str | None = None
+    """Why the current batch cannot proceed (a dependency is down), if it cannot."""
+    broker_reachable: bool = True
+    redelivered: int = 0
+    """Messages this process found already applied: redeliveries after a crash or rebalance."""
+
+    def count_redelivery(self) -> None:
+        self.redelivered += 1
+
+
+@contextlib.contextmanager
+def _as_current(event: faust.EventT) -> Iterator[None]:
+    """Make ``event`` faust's current event for the table write inside the block.
+
+    Rows are written at a batch's end, outside faust's per-event iteration, where no
+    event is current; the RocksDB store files a row under the current event's
+    partition (and refuses to write without one), and a table without
+    ``use_partitioner`` sends its changelog record to that partition. The event named
+    is the row's latest, whose partition is its person's. faust has a getter
+    (``current_event``) but no public setter, hence its private variable, used here only.
+    """
+    token = streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        streams._current_event.reset(token)
+
+
+class Rows(Generic[Row]):
+    """A table seen through one batch: rows are read, staged and written once at the end.
+
+    Handlers never change a row they read; they stage a new one with :meth:`put`.
+    So a message that fails half-way leaves nothing behind, and memory never runs
+    ahead of the changelog.
+    """
+
+    def __init__(self, table: MutableMapping[bytes, Row]) -> None:
+        self.table = table
+        self._staged: dict[bytes, tuple[Row, faust.EventT]] = {}
+
+    def get(self, key: bytes, event: faust.EventT) -> Row | None:
+        """The row as staged in this batch, else as the table has it (read in the
+        partition of ``event``, the message that asks)."""
+        staged = self._staged.get(key)
+        if staged is not None:
+            return staged[0]
+        with _as_current(event):
+            return self.table.get(key)
+
+    def put(self, key: bytes, row: Row, event: faust.EventT) -> None:
+        self._staged[key] = (row, event)
+
+    def write(self) -> int:
+        """Write the staged rows (one changelog record each); how many."""
+        for key, (row, event) in self._staged.items():
+            with _as_current(event):
+                self.table[key] = row
+        written = len(self._staged)
+        self._staged.clear()
+        return written
+
+    def discard(self) -> None:
+        self._staged.clear()
+
+
+@dataclass
+class Outbox:
+    """The messages a batch will send, once its state is written."""
+
+    sends: list[tuple[Any, bytes | None, bytes]] = field(default_factory=list)
+
+    def send(self, topic: Any, key: bytes | None, value: bytes) -> None:
+        self.sends.append((topic, key, value))
+
+
+Handler = Callable[[faust.EventT, Origin, Outbox], None]
+"""Handles one message: stages rows and messages; raises DecodeError for bad bytes."""
+
+
+class AgentLoop:
+    def __init__(
+        self,
+        app: faust.App,
+        service: str,
+        status: Status,
+        dead_letters: tuple[Any, AvroCodec],
+        rows: Sequence[Rows[Any]] = (),
+        *,
+        durable_before_send: bool = False,
+    ) -> None:
+        self.app = app
+        self.service = service
+        self.status = status
+        self.dead_topic, self.dead_codec = dead_letters
+        self.rows = rows
+        self.durable_before_send = durable_before_send
+
+    async def run(self, events: Sequence[faust.EventT], handle: Handler) -> None:
+        outbox = await self._handle_all(events, handle)
+        written = sum(rows.write() for rows in self.rows)
+        if written and self.durable_before_send:
+            try:
+                await self.app.producer.flush()
+            except Exception as error:  # the producer already retried for its timeout
+                self._stop(f"could not write its state to the changelog: {error!r}")
+        for topic, key, value in outbox.sends:
+            topic.send_soon(key=key, value=value)
+
+    async def _handle_all(self, events: Sequence[faust.EventT], handle: Handler) -> Outbox:
+        waited = 0.0
+        for attempt, delay in enumerate((*RETRY_DELAYS, None), start=1):
+            outbox = Outbox()
+            try:
+                for event in events:
+                    self._handle_one(event, handle, outbox)
+            except InfrastructureError as error:
+                for rows in self.rows:
+                    rows.discard()
+                if delay is None:
+                    self._stop(f"{error} (still failing after {attempt} attempts, {waited:.0f} s)")
+                self.status.stalled = str(error)
+                log.warning("%s: %s; retrying the batch in %.2f s", self.service, error, delay)
+                await asyncio.sleep(delay)  # type: ignore[arg-type]
+                waited += delay  # type: ignore[operator]
+                continue
+            self.status.stalled = None
+            return outbox
+        raise AssertionError("unreachable: the last attempt stops the worker")
+
+    def _handle_one(self, event: faust.EventT, handle: Handler, outbox: Outbox) -> None:
+        message = event.message
+        origin = Origin(message.topic, message.partition, message.offset, message.key)
+        payload: bytes | None = message.value
+        if payload is None:
+            self._dead(outbox, origin, None, "null value (a tombstone): not a message")
+            return
+        try:
+            handle(event, origin, outbox)
+        except InfrastructureError:
+            raise
+        except DecodeError as error:
+            self._dead(outbox, origin, payload, str(error))
+        except Exception as error:
+            # A defect of ours: keep the message whole to replay after the fix. The log
+            # names where it was, not what it said (person ids and amounts stay out).
+            log.exception("%s could not process %s", self.service, origin)
+            reason = f"{self.service} could not process it: {type(error).__name__}: {error}"
+            self._dead(outbox, origin, payload, reason)
+
+    def _dead(self, outbox: Outbox, origin: Origin, payload: bytes | None, reason: str) -> None:
+        letter = dead_letter(origin, payload, reason, self.service, now())
+        outbox.send(self.dead_topic, origin.topic.encode(), self.dead_codec.encode(letter))
+
+    def _stop(self, why: str) -> None:
+        line = (
+            f"xsettle {self.service}: {why}; "
+            "stopping so that a restart resumes from the last commit"
+        )
+        log.critical(line)
+        print(line, file=sys.stderr, flush=True)
+        os._exit(EXIT_STALLED)
