@@ -1,9 +1,7 @@
 """``xsettle``: the command line. Thin: it parses arguments and calls the services."""
 
 import argparse
-import contextlib
 import json
-import os
 import signal
 import sys
 import tempfile
@@ -50,17 +48,19 @@ def _bench(args: argparse.Namespace) -> int:
 def _broker(args: argparse.Namespace) -> int:
     """The exchange's broker with its topics, until Ctrl-C: the embedded Tansu on a free
     loopback port (or ``--port``), or, with ``KAFKA_BOOTSTRAP_SERVERS`` set, that cluster."""
-    from .exchange.broker import EmbeddedBroker, bootstrap_servers, ensure_topics
+    import uuid
+
+    from .exchange.broker import ensure_topics, open_broker
     from .exchange.topics import Topics
 
-    external = bootstrap_servers()
-    log = None if external else Path(tempfile.mkdtemp(prefix="xsettle-broker-")) / "broker.log"
-    with contextlib.nullcontext() if external else EmbeddedBroker(log, port=args.port) as embedded:
-        settings = Settings(bootstrap=external or embedded.bootstrap, embedded=external is None)
+    # Its directory is made only when a Tansu starts: none for a configured cluster.
+    log = Path(tempfile.gettempdir()) / f"xsettle-broker-{uuid.uuid4().hex[:8]}" / "broker.log"
+    with open_broker(Settings.from_env(), log_path=log, port=args.port) as broker:
+        settings = broker.settings
         specs = Topics(settings.namespace).specs(settings.partitions)
-        ensure_topics(settings.bootstrap, specs)
+        ensure_topics(broker.bootstrap, specs)
         print(
-            f"KAFKA_BOOTSTRAP_SERVERS={settings.bootstrap} "
+            f"KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap} "
             f"XSETTLE_EMBEDDED_BROKER={int(settings.embedded)}",
             flush=True,
         )
@@ -69,10 +69,10 @@ def _broker(args: argparse.Namespace) -> int:
             f"({', '.join(spec.name for spec in specs)})",
             file=sys.stderr,
         )
-        if external:
+        if broker.tansu is None:
             return 0
         print("xsettle: serving; Ctrl-C stops the broker and frees the port", file=sys.stderr)
-        while embedded.alive():
+        while broker.tansu.alive():
             time.sleep(0.5)
         raise XsettleError(f"the embedded broker exited; see {log}")
 
@@ -84,7 +84,7 @@ def _topics(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     specs = Topics(settings.namespace).specs(settings.partitions)
-    ensure_topics(settings.bootstrap, specs)
+    ensure_topics(settings.require_bootstrap("xsettle topics"), specs)
     for spec in specs:
         print(f"{spec.name}: {spec.partitions} partitions")
     return 0
@@ -98,10 +98,10 @@ def _worker(args: argparse.Namespace) -> int:
     from .exchange.topics import Topics
 
     settings = Settings.from_env()
-    ensure_topics(settings.bootstrap, Topics(settings.namespace).specs(settings.partitions))
+    bootstrap = settings.require_bootstrap("a worker")
+    ensure_topics(bootstrap, Topics(settings.namespace).specs(settings.partitions))
     app = _service_builder(args.service)(settings)
-    level = os.environ.get("XSETTLE_LOG_LEVEL", "warning")
-    worker = faust.Worker(app, loglevel=level, quiet=True)
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
     # faust's terminal spinner lowers the root logger to DEBUG so that it can spin on
     # every record; then every aiokafka/faust debug call builds a LogRecord (measured:
     # 5-8% of a worker's CPU). A worker logs to a file, so it has nothing to spin.

@@ -1,77 +1,266 @@
-"""Runtime settings, all from the environment so containers and tests configure alike."""
+"""Runtime settings: the one reader of the environment, so containers and tests configure alike.
+
+Every variable of the README's settings table is a field of :class:`Settings`
+(:data:`VARIABLES` maps field → variable). ``Settings()`` reads the environment;
+keyword arguments (by field name) override it. A bad value is an :class:`XsettleError`
+whose one line names the variable. Child processes get their environment from here too
+(:meth:`Settings.child_environ`, :func:`inherited_environ`), so nothing else in the
+package touches ``os.environ``.
+"""
 
 import os
-from dataclasses import dataclass, field
+import re
+import tempfile
+import uuid
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, Self
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import XsettleError
 
-GUARANTEES = ("at_least_once", "exactly_once")
+GUARANTEES = ("at_least_once",)
+PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+STORES = ("memory://", "rocksdb://")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+EXACTLY_ONCE_REMOVED = (
+    "exactly_once was removed (the embedded broker has no Kafka transactions and "
+    "nothing tested it); use at_least_once"
+)
+_SERVER = re.compile(r"[^\s,:/]+(:\d{1,5})?")
+_NAMESPACE = re.compile(r"[A-Za-z0-9._-]+")
+_SECRET = ("KAFKA_SASL_PASSWORD",)
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise XsettleError(f"{name}={raw!r} is not an integer") from None
+def _var(name: str, default: Any) -> Any:
+    """A setting read from the environment variable ``name``."""
+    return Field(default, validation_alias=name)
 
 
-@dataclass(frozen=True)
-class Settings:
-    bootstrap: str
-    """Kafka bootstrap servers, host:port[,host:port]."""
-    embedded: bool = True
-    """Running on the embedded Tansu broker: short sessions, no transactions."""
-    namespace: str = field(default_factory=lambda: os.environ.get("XSETTLE_NAMESPACE", "xsettle"))
-    """Prefix of consumer groups and internal topics (not of the public topics)."""
-    partitions: int = field(default_factory=lambda: _env_int("XSETTLE_PARTITIONS", 8))
-    reference: Path | None = field(
-        default_factory=lambda: Path(p) if (p := os.environ.get("XSETTLE_REFERENCE")) else None
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True,
+        case_sensitive=True,
+        env_ignore_empty=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="forbid",
     )
+
+    bootstrap: str | None = _var("KAFKA_BOOTSTRAP_SERVERS", None)
+    """Kafka bootstrap servers, host:port[,host:port]; None: none configured, so
+    :func:`~xsettle.exchange.broker.open_broker` starts an embedded Tansu."""
+    embedded: bool = _var("XSETTLE_EMBEDDED_BROKER", False)
+    """``bootstrap`` is an embedded Tansu (short sessions); False unless said so: set by
+    ``open_broker`` when it starts one, and by ``xsettle broker``'s printed line."""
+    namespace: str = _var("XSETTLE_NAMESPACE", "xsettle")
+    """Prefix of every topic name (the public topics too, see ``exchange/topics.py``),
+    of the consumer groups and of faust's internal topics."""
+    partitions: int = _var("XSETTLE_PARTITIONS", 8)
+    """Partitions of every public topic."""
+    reference: Path | None = _var("XSETTLE_REFERENCE", None)
     """Policies, catalogs and persons the services load (a scenario without events)."""
-    processing_guarantee: str = field(
-        default_factory=lambda: os.environ.get("XSETTLE_PROCESSING_GUARANTEE", "at_least_once")
-    )
-    store: str = field(default_factory=lambda: os.environ.get("XSETTLE_TABLE_STORE", "memory://"))
-    web_port: int = field(default_factory=lambda: _env_int("XSETTLE_WEB_PORT", 0))
+    processing_guarantee: str = _var("XSETTLE_PROCESSING_GUARANTEE", "at_least_once")
+    """Always ``at_least_once`` (see :data:`EXACTLY_ONCE_REMOVED`)."""
+    store: str = _var("XSETTLE_TABLE_STORE", "memory://")
+    """faust table store: ``memory://`` or ``rocksdb://``."""
+    web_port: int = _var("XSETTLE_WEB_PORT", 0)
     """Port of a service's own web endpoint (0: pick a free one)."""
+    data_dir: Path = Field(
+        default_factory=lambda: Path(tempfile.gettempdir()) / "xsettle",
+        validation_alias="XSETTLE_DATA_DIR",
+    )
+    """Where workers keep table state (one directory each under it)."""
+    log_level: str = _var("XSETTLE_LOG_LEVEL", "warning")
+    """A worker's log level."""
+    schema_registry_url: str | None = _var("SCHEMA_REGISTRY_URL", None)
+    """With a registry: the Confluent wire format; without: Avro single-object encoding."""
+    security_protocol: str = _var("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+    sasl_mechanism: str | None = _var("KAFKA_SASL_MECHANISM", None)
+    sasl_username: str | None = _var("KAFKA_SASL_USERNAME", None)
+    sasl_password: SecretStr | None = _var("KAFKA_SASL_PASSWORD", None)
+    ssl_cafile: str | None = _var("KAFKA_SSL_CAFILE", None)
+    ssl_certfile: str | None = _var("KAFKA_SSL_CERTFILE", None)
+    ssl_keyfile: str | None = _var("KAFKA_SSL_KEYFILE", None)
 
-    def __post_init__(self) -> None:
-        if self.processing_guarantee not in GUARANTEES:
+    def __init__(self, **values: Any) -> None:
+        """The environment's settings, overridden by ``values`` (by field name)."""
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise XsettleError(_one_line(error)) from None
+
+    # -- values: each validator's error names its variable ------------------------------
+
+    @field_validator("bootstrap")
+    @classmethod
+    def _bootstrap(cls, value: str | None) -> str | None:
+        if value is not None and not all(_SERVER.fullmatch(s) for s in value.split(",")):
+            raise XsettleError(f"KAFKA_BOOTSTRAP_SERVERS={value!r}: expected host:port[,host:port]")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        if not _NAMESPACE.fullmatch(value):
             raise XsettleError(
-                f"XSETTLE_PROCESSING_GUARANTEE={self.processing_guarantee!r}: must be one of "
-                + ", ".join(GUARANTEES)
+                f"XSETTLE_NAMESPACE={value!r}: use letters, digits, '.', '_' and '-' "
+                "(it prefixes topic names)"
             )
-        if self.processing_guarantee == "exactly_once" and self.embedded:
+        return value
+
+    @field_validator("partitions")
+    @classmethod
+    def _partitions(cls, value: int) -> int:
+        if value < 1:
+            raise XsettleError(f"XSETTLE_PARTITIONS={value}: must be at least 1")
+        return value
+
+    @field_validator("processing_guarantee")
+    @classmethod
+    def _guarantee(cls, value: str) -> str:
+        if value == "exactly_once":
             raise XsettleError(
-                "XSETTLE_PROCESSING_GUARANTEE=exactly_once needs Kafka transactions, which the "
-                "embedded broker lacks; use at_least_once or set KAFKA_BOOTSTRAP_SERVERS"
+                f"XSETTLE_PROCESSING_GUARANTEE='exactly_once': {EXACTLY_ONCE_REMOVED}"
             )
-        if not self.store.startswith(("memory://", "rocksdb://")):
-            raise XsettleError(f"XSETTLE_TABLE_STORE={self.store!r}: use memory:// or rocksdb://")
+        if value not in GUARANTEES:
+            raise XsettleError(
+                f"XSETTLE_PROCESSING_GUARANTEE={value!r}: must be at_least_once "
+                "(exactly_once was removed)"
+            )
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        if not value.startswith(STORES):
+            raise XsettleError(f"XSETTLE_TABLE_STORE={value!r}: use memory:// or rocksdb://")
+        return value
+
+    @field_validator("web_port")
+    @classmethod
+    def _web_port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise XsettleError(f"XSETTLE_WEB_PORT={value}: must be a port, 0 to 65535")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise XsettleError(
+                f"XSETTLE_LOG_LEVEL={value!r}: must be one of {', '.join(LOG_LEVELS)}"
+            )
+        return value.lower()
+
+    @field_validator("schema_registry_url")
+    @classmethod
+    def _registry(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise XsettleError(f"SCHEMA_REGISTRY_URL={value!r}: expected an http(s):// URL")
+        return value
+
+    @field_validator("security_protocol")
+    @classmethod
+    def _protocol(cls, value: str) -> str:
+        if value.upper() not in PROTOCOLS:
+            raise XsettleError(
+                f"KAFKA_SECURITY_PROTOCOL={value!r}: must be one of {', '.join(PROTOCOLS)}"
+            )
+        return value.upper()
+
+    @field_validator("sasl_mechanism")
+    @classmethod
+    def _mechanism(cls, value: str | None) -> str | None:
+        if value is not None and value.upper() not in SASL_MECHANISMS:
+            raise XsettleError(
+                f"KAFKA_SASL_MECHANISM={value!r}: must be one of {', '.join(SASL_MECHANISMS)}"
+            )
+        return value.upper() if value is not None else None
+
+    @model_validator(mode="after")
+    def _sasl_credentials(self) -> Self:
+        if self.sasl and not (self.sasl_username and self.sasl_password):
+            raise XsettleError(
+                f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs "
+                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    # -- derived ---------------------------------------------------------------------
+
+    @property
+    def sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL")
+
+    @property
+    def tls(self) -> bool:
+        return self.security_protocol.endswith("SSL")
 
     @classmethod
     def from_env(cls) -> "Settings":
-        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-        if not bootstrap:
-            raise XsettleError("KAFKA_BOOTSTRAP_SERVERS is not set: a worker needs a broker")
-        embedded = os.environ.get("XSETTLE_EMBEDDED_BROKER", "0") == "1"
-        return cls(bootstrap=bootstrap, embedded=embedded)
+        """The environment's settings (the same as ``Settings()``)."""
+        return cls()
+
+    def but(self, **changes: Any) -> "Settings":
+        """A copy with ``changes`` (by field name), validated like the environment's."""
+        checked = type(self)(**{**self.model_dump(), **changes})
+        return self.model_copy(update={name: getattr(checked, name) for name in changes})
+
+    def isolated(self) -> "Settings":
+        """Settings for a run that must not meet others: on a configured (shared) cluster
+        a namespace of its own, unless ``XSETTLE_NAMESPACE`` names one; an embedded broker
+        started for the run is the run's alone, so it keeps the namespace."""
+        if self.bootstrap is None or "namespace" in self.model_fields_set:
+            return self
+        return self.but(namespace=f"xsettle-{uuid.uuid4().hex[:8]}")
+
+    def require_bootstrap(self, who: str = "a worker") -> str:
+        """The bootstrap servers, or a one-line error when none are configured."""
+        if not self.bootstrap:
+            raise XsettleError(f"KAFKA_BOOTSTRAP_SERVERS is not set: {who} needs a broker")
+        return self.bootstrap
 
     def environ(self) -> dict[str, str]:
-        """These settings as environment variables, to hand to a worker process."""
-        env = {
-            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-            "XSETTLE_EMBEDDED_BROKER": "1" if self.embedded else "0",
-            "XSETTLE_NAMESPACE": self.namespace,
-            "XSETTLE_PARTITIONS": str(self.partitions),
-            "XSETTLE_PROCESSING_GUARANTEE": self.processing_guarantee,
-            "XSETTLE_TABLE_STORE": self.store,
-            "XSETTLE_WEB_PORT": str(self.web_port),
-        }
-        if self.reference is not None:
-            env["XSETTLE_REFERENCE"] = str(self.reference)
+        """These settings as environment variables (unset ones left out)."""
+        env = {}
+        for name, variable in VARIABLES.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = int(value)
+            elif isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[variable] = str(value)
         return env
+
+    def child_environ(self) -> dict[str, str]:
+        """The environment of a child process that runs with exactly these settings:
+        ours, with every settings variable taken from this object."""
+        return {**inherited_environ(drop=VARIABLES.values()), **self.environ()}
+
+
+VARIABLES: dict[str, str] = {
+    name: str(field.validation_alias) for name, field in Settings.model_fields.items()
+}
+"""Each setting's environment variable, by field name."""
+
+
+def inherited_environ(drop: Iterable[str] = ()) -> dict[str, str]:
+    """The environment a child process inherits from us, less the variables ``drop``."""
+    dropped = set(drop)
+    return {key: value for key, value in os.environ.items() if key not in dropped}
+
+
+def _one_line(error: ValidationError) -> str:
+    """A validation error as one line naming the variable and its value."""
+    first = error.errors()[0]
+    where = str(first["loc"][0]) if first["loc"] else "settings"
+    variable = VARIABLES.get(where, where)
+    shown = "***" if variable in _SECRET else repr(first.get("input"))
+    message = first["msg"][:1].lower() + first["msg"][1:]
+    return f"{variable}={shown}: {message}"

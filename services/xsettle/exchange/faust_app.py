@@ -5,11 +5,8 @@ timeout, so embedded mode uses a short session; real Kafka keeps faust's default
 """
 
 import contextlib
-import os
-import tempfile
 import weakref
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import faust
@@ -33,8 +30,7 @@ def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
     port = settings.web_port or free_port()
     # One directory per worker (RocksDB locks its files): stable across restarts where
     # the port is fixed, as in the containers, so a restart reuses its local tables.
-    root = os.environ.get("XSETTLE_DATA_DIR") or Path(tempfile.gettempdir()) / "xsettle"
-    datadir = Path(root) / f"{settings.namespace}-{service}-{port}"
+    datadir = settings.data_dir / f"{settings.namespace}-{service}-{port}"
     datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         f"{settings.namespace}-{service}",
@@ -52,7 +48,7 @@ def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
         web_host="127.0.0.1",
         web_port=port,
         web_in_thread=False,
-        broker_credentials=Security.from_env().faust_credentials(),
+        broker_credentials=Security.from_settings(settings).faust_credentials(),
         **tuning,
         **extra,
     )

@@ -5,10 +5,11 @@ id, both cached, since ids never change once assigned.
 """
 
 import json
-import os
 import urllib.request
 from functools import cache
 from typing import Any
+
+from ..settings import Settings
 
 
 class SchemaRegistry:
@@ -45,8 +46,13 @@ class SchemaRegistry:
             return json.loads(response.read())
 
 
+def registry_from_env(settings: Settings | None = None) -> SchemaRegistry | None:
+    """The registry named by ``SCHEMA_REGISTRY_URL`` (in ``settings``, else the
+    environment's), if any; one client per URL."""
+    url = (settings or Settings()).schema_registry_url
+    return registry_at(url) if url else None
+
+
 @cache
-def registry_from_env() -> SchemaRegistry | None:
-    """The registry named by ``SCHEMA_REGISTRY_URL``, if any."""
-    url = os.environ.get("SCHEMA_REGISTRY_URL")
-    return SchemaRegistry(url) if url else None
+def registry_at(url: str) -> SchemaRegistry:
+    return SchemaRegistry(url)

@@ -1,23 +1,18 @@
-"""Connection security for a real cluster (SASL and/or TLS), from the environment.
+"""Connection security for a real cluster (SASL and/or TLS), from the settings.
 
 One rule for every client: the faust services get ``broker_credentials``; the
 kafka-python clients (topic creation, the CLI, tests) get the same settings as kwargs.
-
-``KAFKA_SECURITY_PROTOCOL``: PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL;
-``KAFKA_SASL_MECHANISM`` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), ``KAFKA_SASL_USERNAME``,
-``KAFKA_SASL_PASSWORD``; ``KAFKA_SSL_CAFILE``, ``KAFKA_SSL_CERTFILE``, ``KAFKA_SSL_KEYFILE``.
+The variables (``KAFKA_SECURITY_PROTOCOL``, ``KAFKA_SASL_*``, ``KAFKA_SSL_*``) are read
+and checked by :class:`~xsettle.settings.Settings`, like every other.
 """
 
-import os
 import ssl
 from dataclasses import dataclass
 from typing import Any
 
 import faust
 
-from ..errors import XsettleError
-
-PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+from ..settings import Settings
 
 
 @dataclass(frozen=True)
@@ -32,27 +27,21 @@ class Security:
 
     @classmethod
     def from_env(cls) -> "Security":
-        env = os.environ
-        security = cls(
-            protocol=env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
-            sasl_mechanism=env.get("KAFKA_SASL_MECHANISM") or None,
-            username=env.get("KAFKA_SASL_USERNAME") or None,
-            password=env.get("KAFKA_SASL_PASSWORD") or None,
-            cafile=env.get("KAFKA_SSL_CAFILE") or None,
-            certfile=env.get("KAFKA_SSL_CERTFILE") or None,
-            keyfile=env.get("KAFKA_SSL_KEYFILE") or None,
+        """The environment's security settings (read by :class:`Settings`)."""
+        return cls.from_settings(Settings())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Security":
+        password = settings.sasl_password
+        return cls(
+            protocol=settings.security_protocol,
+            sasl_mechanism=settings.sasl_mechanism,
+            username=settings.sasl_username,
+            password=password.get_secret_value() if password is not None else None,
+            cafile=settings.ssl_cafile,
+            certfile=settings.ssl_certfile,
+            keyfile=settings.ssl_keyfile,
         )
-        if security.protocol not in PROTOCOLS:
-            raise XsettleError(
-                f"KAFKA_SECURITY_PROTOCOL={security.protocol!r}: "
-                f"must be one of {', '.join(PROTOCOLS)}"
-            )
-        if security.sasl and not (security.username and security.password):
-            raise XsettleError(
-                f"KAFKA_SECURITY_PROTOCOL={security.protocol} needs "
-                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
-            )
-        return security
 
     @property
     def sasl(self) -> bool:
@@ -97,6 +86,6 @@ class Security:
         return None
 
 
-def client_options() -> dict[str, Any]:
-    """The environment's security settings as kafka-python kwargs."""
-    return Security.from_env().client_options()
+def client_options(settings: Settings | None = None) -> dict[str, Any]:
+    """The security settings (the environment's unless given) as kafka-python kwargs."""
+    return Security.from_settings(settings or Settings()).client_options()

@@ -1,16 +1,16 @@
 """A running exchange: broker, topics and service workers, started and stopped as one.
 
-Embedded by default (a Tansu broker of our own on a free loopback port); with
-``KAFKA_BOOTSTRAP_SERVERS`` set, the given cluster and a run-specific namespace so
-runs never read each other's messages.
+The broker is :func:`~xsettle.exchange.broker.open_broker`'s choice: a Tansu of our own
+on a free loopback port, or, with ``KAFKA_BOOTSTRAP_SERVERS`` set, the given cluster and
+a run-specific namespace (:meth:`Settings.isolated`) so runs never read each other's
+messages.
 """
 
-import os
-import uuid
+import contextlib
 from pathlib import Path
 from types import TracebackType
 
-from ..exchange.broker import EmbeddedBroker, bootstrap_servers, ensure_topics
+from ..exchange.broker import EmbeddedBroker, ensure_topics, open_broker
 from ..exchange.host import free_port
 from ..exchange.topics import Topics
 from ..scenario import Scenario
@@ -44,8 +44,10 @@ class Cluster:
         self.insured_workers = insured_workers
         self.dashboard = dashboard
         self.broker: EmbeddedBroker | None = None
+        """The Tansu started for this cluster; None on a configured cluster."""
         self.workers: list[Worker] = []
         self.settings: Settings | None = None
+        self._resources = contextlib.ExitStack()
 
     @property
     def topics(self) -> Topics:
@@ -66,23 +68,16 @@ class Cluster:
         return self
 
     def _start(self) -> None:
-        external = bootstrap_servers()
-        if external:
-            bootstrap = external
-            namespace = os.environ.get("XSETTLE_NAMESPACE") or f"xsettle-{uuid.uuid4().hex[:8]}"
-        else:
-            self.broker = EmbeddedBroker(log_path=self.run_dir / "broker.log")
-            self.broker.start()
-            bootstrap = self.broker.bootstrap
-            namespace = os.environ.get("XSETTLE_NAMESPACE", "xsettle")
-        self.settings = Settings(
-            bootstrap=bootstrap,
-            embedded=external is None,
-            namespace=namespace,
+        settings = Settings(
             partitions=self.partitions,
             reference=write_reference(self.reference, self.run_dir / "reference.json"),
+        ).isolated()
+        broker = self._resources.enter_context(
+            open_broker(settings, log_path=self.run_dir / "broker.log")
         )
-        ensure_topics(bootstrap, self.topics.specs(self.partitions))
+        self.broker = broker.tansu
+        self.settings = broker.settings
+        ensure_topics(broker.bootstrap, self.topics.specs(self.partitions))
         for service in SERVICES:
             count = self.insured_workers if service == "insured" else 1
             for index in range(count):
@@ -107,9 +102,8 @@ class Cluster:
         for worker in reversed(self.workers):
             worker.stop()
         self.workers.clear()
-        if self.broker is not None:
-            self.broker.stop()
-            self.broker = None
+        self._resources.close()
+        self.broker = None
 
     def __enter__(self) -> "Cluster":
         return self.start()

@@ -30,7 +30,7 @@ class Worker:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "Worker":
-        env = {**os.environ, **self.settings.environ(), "XSETTLE_WEB_PORT": str(self.port)}
+        env = self.settings.but(web_port=self.port).child_environ()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
