@@ -32,6 +32,8 @@ class TrafficMix:
     """Lines per claim; ``None``: a realistic spread by medical type."""
     duplicate: float = 0.01
     reversal: float = 0.02
+    resettle: float = 0.0
+    """Of reversals, the share followed at once by the same claim settled again."""
     malformed: float = 0.005
     emergency_unfiled: float = 0.01
     unfiled: float = 0.01
@@ -39,6 +41,9 @@ class TrafficMix:
     unknown_person: float = 0.003
     unlisted_item: float = 0.05
 
+
+DENSE = TrafficMix(duplicate=0.1, reversal=0.3, resettle=0.5)
+"""Few persons, many operations per claim: what makes redelivery hard."""
 
 CLEAN = TrafficMix(
     duplicate=0,
@@ -186,4 +191,6 @@ def generate_day(
                     "person_id": target.get("person_id"),
                 }
             )
+            if mix.resettle and rng.random() < mix.resettle:
+                events.append(target)
     return Scenario(policies=policies, catalogs=catalogs, persons=people, events=events)

@@ -1,127 +1,152 @@
-"""Faults the exchange must survive: a worker killed mid-stream, garbage on a topic."""
+"""Faults the exchange must survive, each shown to have really happened.
 
-import time
-import uuid
-from dataclasses import replace
+Workers SIGKILLed and the broker stalled while a dense scenario runs (few persons,
+many settles, reversals and re-settles per claim): the output equals offline, no
+result id carries two contents, the ledgers equal offline, and the services report
+that they did find redelivered requests. Bad input of every size, and a null value,
+among good claims: every good claim is answered as offline, every bad one is an
+``INVALID_CLAIM`` or a dead letter.
+"""
+
+import json
+import re
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaProducer
 
-from xsettle.engine import Ledger
 from xsettle.exchange.codec import AvroCodec
 from xsettle.exchange.records import record_result
-from xsettle.pipeline.client import ExchangeClient
+from xsettle.exchange.topic_reader import read_topic
+from xsettle.insured.row import LedgerRow
+from xsettle.pipeline.client import ExchangeClient, encode_json
 from xsettle.pipeline.cluster import Cluster
-from xsettle.pipeline.scenario_run import addressed
-from xsettle.pipeline.state import read_ledgers
+from xsettle.pipeline.scenario_run import settle_via_kafka, submit_scenario
 from xsettle.scenario import Scenario
-from xsettle.traffic import generate_day
+from xsettle.traffic import DENSE, generate_day
 
 TIMEOUT = 120.0
+RESULTS = AvroCodec("settlement_result")
 
 
-def _ledger_view(ledger: Ledger) -> Ledger:
-    """A ledger without its reply cache (request ids differ between runs by design);
-    compared as values, so 0 and 0.00 are the same amount."""
-    return replace(ledger, replies={})
+def _offline(scenario: Scenario) -> tuple[list[dict[str, Any]], Any]:
+    exchange = scenario.exchange()
+    return [exchange.process(event).to_record() for event in scenario.events], exchange
 
 
-@pytest.fixture
-def cluster(broker_env: object, tmp_path: Path) -> Any:
-    # Persons as sparse as real ones: the replay after a crash must stay within each
-    # ledger's reply memory (REPLIES_KEPT requests per person).
-    scenario = generate_day(claims=1500, persons=200, seed=5)
-    with Cluster(scenario, tmp_path) as running:
-        yield running, scenario
+def _ledgers_in_changelog(cluster: Cluster) -> dict[str, dict[str, Any]]:
+    topic = f"{cluster.topics.namespace}-insured-ledgers-changelog"
+    rows: dict[str, dict[str, Any]] = {}
+    for record in read_topic(cluster.bootstrap, topic):
+        row = LedgerRow.from_state(json.loads(record.value))
+        if row.ledger is not None:
+            rows[record.key.decode()] = row.ledger.to_dict()
+    return rows
 
 
-def _submit(
-    client: ExchangeClient, events: list[Any], run_id: str, owners: dict[str, str], start: int
-) -> list[str]:
-    request_ids = []
-    for index, event in enumerate(events, start):
-        sent, person = addressed(event, owners)
-        request_id = f"{run_id}-{index}"
-        client.submit(sent, request_id, person)
-        request_ids.append(request_id)
-    client.flush()
-    return request_ids
+def _without_replies(ledger: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in ledger.items() if key != "replies"}
 
 
-def test_sigkill_of_insured_worker_mid_stream_settles_each_claim_once(
-    cluster: tuple[Cluster, Scenario],
+def test_kills_and_a_broker_stall_change_nothing(broker_env: object) -> None:
+    scenario = generate_day(claims=700, persons=30, seed=11, mix=DENSE)
+    assert len(scenario.events) >= 1000
+    expected, offline = _offline(scenario)
+    seen: dict[str, Any] = {}
+
+    def inspect(cluster: Cluster) -> None:
+        contents: dict[str, set[bytes]] = defaultdict(set)
+        for record in read_topic(cluster.bootstrap, cluster.topics.results):
+            contents[RESULTS.decode(record.value)["result_id"]].add(record.value)
+        seen["twice"] = [rid for rid, values in contents.items() if len(values) > 1]
+        seen["ledgers"] = _ledgers_in_changelog(cluster)
+
+    results, summary = settle_via_kafka(scenario, chaos=5, seed=3, inspect=inspect)
+
+    assert [result.to_record() for result in results] == expected
+    assert seen["twice"] == [], "a result id published with two contents"
+    assert summary is not None
+    match = re.fullmatch(r"chaos: 5 kills, (\d+) requests redelivered", summary)
+    assert match is not None, summary
+    assert int(match.group(1)) > 0, "nothing was redelivered: the drill proved nothing"
+    want = {
+        person: _without_replies(ledger.to_dict()) for person, ledger in offline.ledgers.items()
+    }
+    assert {p: _without_replies(ledger) for p, ledger in seen["ledgers"].items()} == want
+
+
+def test_bad_input_of_every_size_is_answered_or_dead_lettered(
+    broker_env: object, tmp_path: Path
 ) -> None:
-    running, scenario = cluster
-    events = scenario.events
-    half = len(events) // 2
-    client = ExchangeClient(running.bootstrap, running.topics)
-    owners: dict[str, str] = {}
-    run_id = uuid.uuid4().hex[:8]
-    try:
-        first = _submit(client, events[:half], run_id, owners, 0)
-        # Kill once the worker is busy: some but not all of the first half answered.
-        seen = client.collect(first, timeout=TIMEOUT, stop_after=half // 3)
-        assert 0 < len(seen) < half
-        running.worker("insured").kill()
-        rest = _submit(client, events[half:], run_id, owners, half)
-        running.add_worker("insured", index=1).wait_ready()
-        found = client.collect(first + rest, timeout=TIMEOUT, already=seen)
-    finally:
-        client.close()
+    scenario = generate_day(claims=600, persons=100, seed=8)
+    expected, _ = _offline(scenario)
+    good = scenario.events[0]
+    oversized = {
+        "person": {**good, "person_id": "P" * 500_000, "request_id": "bad-person"},
+        "code": {
+            **good,
+            "request_id": "bad-code",
+            "lines": [{**good["lines"][0], "code": "X" * 1_200_000}],
+        },
+        "kind": {**good, "kind": "k" * 3_000_000, "request_id": "bad-kind"},
+    }
+    garbage = b"\x01" * 10_000_000
+    with Cluster(scenario, tmp_path) as cluster:
+        client = ExchangeClient(cluster.bootstrap, cluster.topics)
+        raw = KafkaProducer(bootstrap_servers=cluster.bootstrap, max_request_size=20_000_000)
+        try:
+            half = len(scenario.events) // 2
+            request_ids = submit_scenario(client, scenario.events[:half], "good")
+            client.flush()
+            for event in oversized.values():
+                raw.send(cluster.topics.claims, encode_json(event), key=event["person_id"].encode())
+            raw.send(cluster.topics.claims, garbage, key=b"P-GARBAGE")
+            raw.send(cluster.topics.claims, None, key=b"P-TOMBSTONE")
+            raw.flush()
+            request_ids += submit_scenario(client, scenario.events[half:], "good", half)
+            bad_ids = [event["request_id"] for event in oversized.values()]
+            found = client.collect(request_ids + bad_ids, TIMEOUT)
+            letters = [
+                AvroCodec("dead_letter").decode(record.value)
+                for record in read_topic(cluster.bootstrap, cluster.topics.dead_letters)
+            ]
+        finally:
+            raw.close()
+            client.close()
 
-    offline = scenario.exchange()
-    expected = [offline.process(event).to_record() for event in events]
-    assert len(found) == len(events), "every event answered after the restart"
-    assert [record_result(found[rid]).to_record() for rid in first + rest] == expected
+    assert [record_result(found[rid]).to_record() for rid in request_ids] == expected
+    for name, request_id in zip(oversized, bad_ids, strict=True):
+        answer = found[request_id]
+        assert answer["reason"] == "INVALID_CLAIM", name
+        assert len(answer["message"]) < 200, name
+    by_key = {letter["key"]: letter for letter in letters}
+    assert by_key.keys() == {b"P-GARBAGE", b"P-TOMBSTONE"}
+    kept = by_key[b"P-GARBAGE"]
+    assert kept["payload"] == b"" and kept["payload_size"] == len(garbage)
+    assert kept["payload_sha256"] is not None
+    tombstone = by_key[b"P-TOMBSTONE"]
+    assert tombstone["payload_size"] is None and "null value" in tombstone["reason"]
 
-    # A clean stop flushes the last batch's changelog records, which may trail its results.
-    running.worker("insured").stop()
-    recovered = read_ledgers(running.bootstrap, running.topics.namespace)
-    assert recovered.keys() == offline.ledgers.keys()
-    for person, ledger in offline.ledgers.items():
-        assert _ledger_view(recovered[person]) == _ledger_view(ledger), person
 
-
-def test_garbage_on_the_request_topic_goes_to_dead_letters_and_settling_goes_on(
-    cluster: tuple[Cluster, Scenario],
+@pytest.mark.parametrize("poison", [b"\x00\x00\x00\x00\x07garbage", b"\xc3\x01" + b"\x00" * 8])
+def test_garbage_on_the_request_topic_goes_to_dead_letters(
+    broker_env: object, tmp_path: Path, poison: bytes
 ) -> None:
-    running, scenario = cluster
-    events = scenario.events[:200]
-    client = ExchangeClient(running.bootstrap, running.topics)
-    poison = [b"\x00\x00\x00\x00\x07garbage", b"\xc3\x01" + b"\x00" * 8 + b"junk", b"{}"]
-    try:
-        owners: dict[str, str] = {}
-        first = _submit(client, events[:100], "poison", owners, 0)
-        for payload in poison:
-            client.send_raw(running.topics.requests, payload, key=b"P-POISON")
-        client.flush()
-        rest = _submit(client, events[100:], "poison", owners, 100)
-        found = client.collect(first + rest, timeout=TIMEOUT)
-        letters = _read_all(running, running.topics.dead_letters, expected=len(poison))
-    finally:
-        client.close()
-    assert len(found) == len(events), "settlement went on after the poison messages"
-    assert sorted(letter["payload"] for letter in letters) == sorted(poison)
-    for letter in letters:
-        assert letter["topic"] == running.topics.requests
-        assert letter["service"] == "insured"
-        assert letter["reason"]
-
-
-def _read_all(running: Cluster, topic: str, expected: int) -> list[dict[str, Any]]:
-    codec = AvroCodec("dead_letter")
-    consumer = KafkaConsumer(bootstrap_servers=running.bootstrap, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        letters: list[dict[str, Any]] = []
-        deadline = time.monotonic() + TIMEOUT
-        while len(letters) < expected and time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=200).values():
-                letters += [codec.decode(record.value) for record in records]
-        return letters
-    finally:
-        consumer.close()
+    scenario = generate_day(claims=100, persons=20, seed=5)
+    expected, _ = _offline(scenario)
+    with Cluster(scenario, tmp_path) as cluster:
+        client = ExchangeClient(cluster.bootstrap, cluster.topics)
+        try:
+            client.send_raw(cluster.topics.requests, poison, key=b"P-POISON")
+            request_ids = submit_scenario(client, scenario.events, "poison")
+            found = client.collect(request_ids, TIMEOUT)
+            letters = [
+                AvroCodec("dead_letter").decode(record.value)
+                for record in read_topic(cluster.bootstrap, cluster.topics.dead_letters)
+            ]
+        finally:
+            client.close()
+    assert [record_result(found[rid]).to_record() for rid in request_ids] == expected
+    assert [(letter["payload"], letter["service"]) for letter in letters] == [(poison, "insured")]

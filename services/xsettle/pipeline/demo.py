@@ -25,7 +25,7 @@ from .client import ExchangeClient
 from .cluster import Cluster
 from .progress import Progress
 from .report import RegionNames, RunReport
-from .scenario_run import PipelineError, addressed
+from .scenario_run import PipelineError, person_key
 
 AVRO_SHARE = 0.8
 """Most hospitals send Avro; the rest send JSON (and malformed claims only go as JSON)."""
@@ -110,13 +110,12 @@ def _drive(
 ) -> tuple[RunReport, float, list[float], dict[str, dict], list[str]]:
     rng = random.Random(7)
     run_id = uuid.uuid4().hex[:8]
-    owners: dict[str, str] = {}
     sent_at: dict[str, float] = {}
     request_ids: list[str] = []
     submitting = Progress("submitted", len(events))
     for index, event in enumerate(events):
         request_id = f"{run_id}-{index}"
-        event, person = addressed(event, owners)
+        person = person_key(event)
         sent_at[request_id] = time.monotonic()
         claim = _valid(event)
         if claim is not None and rng.random() < AVRO_SHARE:

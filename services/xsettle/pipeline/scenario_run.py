@@ -3,9 +3,12 @@
 The output must equal the offline run's: that equality is the pipeline's main test.
 """
 
+import random
 import shutil
 import tempfile
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ from ..engine import Result
 from ..errors import XsettleError
 from ..exchange.records import record_result
 from ..scenario import Scenario
+from .chaos import Chaos
 from .client import ExchangeClient
 from .cluster import Cluster
 
@@ -21,49 +25,66 @@ class PipelineError(XsettleError):
     pass
 
 
-def addressed(event: Any, owners: dict[str, str]) -> tuple[Any, str | None]:
-    """The event as a hospital would send it, and the person it is keyed by.
+def person_key(event: Any) -> str | None:
+    """The person an event is keyed by, as a hospital keys it: its ``person_id``.
 
-    A reversal names only its claim; the hospital knows whose claim it was
-    (``owners``: claim id → the person last submitted for it) and says so, since
-    the exchange routes every request by person.
+    An event without one is sent without a key and answered ``INVALID_CLAIM``, as
+    offline; nothing is filled in for it.
     """
-    if not isinstance(event, dict):
-        return event, None
-    person = event.get("person_id")
-    claim = event.get("claim_id")
-    if isinstance(person, str) and person:
-        if event.get("kind") == "settle" and isinstance(claim, str):
-            owners[claim] = person
-        return event, person
-    person = owners.get(claim) if isinstance(claim, str) else None
-    if event.get("kind") == "reverse" and person:
-        return {**event, "person_id": person}, person
-    return event, person
+    person = event.get("person_id") if isinstance(event, dict) else None
+    return person if isinstance(person, str) and person else None
 
 
-def submit_scenario(client: ExchangeClient, events: list[Any], run_id: str) -> list[str]:
-    owners: dict[str, str] = {}
+def submit_scenario(
+    client: ExchangeClient,
+    events: list[Any],
+    run_id: str,
+    first: int = 0,
+) -> list[str]:
     request_ids = []
-    for index, event in enumerate(events):
+    for index, event in enumerate(events, start=first):
         request_id = f"{run_id}-{index}"
-        sent, person = addressed(event, owners)
-        client.submit(sent, request_id, person)
+        client.submit(event, request_id, person_key(event))
         request_ids.append(request_id)
     client.flush()
     return request_ids
 
 
 def settle_via_kafka(
-    scenario: Scenario, timeout: float = 120.0, insured_workers: int = 1
-) -> list[Result]:
-    """Run the events through a fresh cluster; its logs are kept only if something fails."""
+    scenario: Scenario,
+    timeout: float = 120.0,
+    insured_workers: int = 1,
+    chaos: int = 0,
+    seed: int | None = None,
+    inspect: Callable[[Cluster], None] | None = None,
+) -> tuple[list[Result], str | None]:
+    """Run the events through a fresh cluster; its logs are kept only if something fails.
+
+    With ``chaos`` > 0 the events go in ``chaos + 1`` parts, and after each part but the
+    last a fault strikes while the part is still being processed (see
+    :mod:`xsettle.pipeline.chaos`); the drill's summary line comes back with the results.
+    ``inspect`` sees the cluster once every result is in, before it stops (for tests).
+    """
     run_dir = Path(tempfile.mkdtemp(prefix="xsettle-run-"))
+    rng = random.Random(seed)
+    summary = None
     with Cluster(scenario, run_dir, insured_workers=insured_workers) as cluster:
+        drill = Chaos(cluster, chaos, rng)
         client = ExchangeClient(cluster.bootstrap, cluster.topics)
         try:
-            request_ids = submit_scenario(client, scenario.events, uuid.uuid4().hex[:8])
-            found = client.collect(request_ids, timeout)
+            run_id = uuid.uuid4().hex[:8]
+            parts = _parts(scenario.events, chaos + 1)
+            request_ids: list[str] = []
+            for number, part in enumerate(parts):
+                request_ids += submit_scenario(client, part, run_id, len(request_ids))
+                if number < chaos:
+                    time.sleep(rng.uniform(0.05, 0.5))
+                    drill.strike()
+            found = client.collect(request_ids, timeout * (1 + chaos))
+            if chaos:
+                summary = drill.finish()
+            if inspect is not None:
+                inspect(cluster)
         finally:
             client.close()
     missing = [rid for rid in request_ids if rid not in found]
@@ -73,4 +94,9 @@ def settle_via_kafka(
             f"within {timeout:.0f}s (first: {missing[0]}); logs in {run_dir}"
         )
     shutil.rmtree(run_dir, ignore_errors=True)
-    return [record_result(found[rid]) for rid in request_ids]
+    return [record_result(found[rid]) for rid in request_ids], summary
+
+
+def _parts(events: list[Any], count: int) -> list[list[Any]]:
+    size = -(-len(events) // count) if events else 1
+    return [events[start : start + size] for start in range(0, max(len(events), 1), size)]

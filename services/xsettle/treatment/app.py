@@ -20,7 +20,7 @@ from ..exchange.registry import registry_from_env
 from ..exchange.topics import Topics
 from ..reference import load_reference
 from ..settings import Settings
-from .location import SERVICE, Answer, TreatmentLocation
+from .location import SERVICE, Answer, TreatmentLocation, bounded
 from .register import ClaimRegister, Entry
 
 BATCH = 500
@@ -61,7 +61,7 @@ def build(settings: Settings) -> faust.App:
         received = datetime.fromtimestamp(event.message.timestamp, UTC)
         outcome = location.handle(event.message.value, origin, received)
         if isinstance(outcome, Answer):
-            key = outcome.key.encode() if outcome.key else origin.key
+            key = outcome.key.encode() if outcome.key else bounded(origin.key)
             outbox.send(results, key, result_codec.encode(outcome.result))
             return
         request_id = outcome.request["request_id"]

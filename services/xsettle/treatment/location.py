@@ -131,6 +131,11 @@ class TreatmentLocation:
         return Answer(person_id, record)
 
 
+def bounded(key: bytes | None) -> bytes | None:
+    """A message key fit to echo on an answer: a key longer than any id is dropped."""
+    return key if key is None or len(key) <= ID_LIMIT else None
+
+
 def _check_key(key: bytes | None, person_id: str, claim_id: str) -> None:
     """A claim is keyed by its person: that key is what keeps a person's events in order."""
     if key is None:
