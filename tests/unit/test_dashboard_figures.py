@@ -1,13 +1,18 @@
-"""The dashboard's aggregation, without Kafka: dedupe, reversals, matrix, percentiles."""
+"""The dashboard's aggregation, without Kafka: dedupe, reversals, matrix, percentiles,
+minutes across midnight, and figures that do not depend on the order results arrive in."""
 
+import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
+from xsettle.dashboard import figures as figures_module
 from xsettle.dashboard import metrics
-from xsettle.dashboard.figures import Figures
+from xsettle.dashboard.figures import MINUTES_KEPT, Figures
 from xsettle.engine.results import AMOUNT_FIELDS
-from xsettle.pipeline.report import RegionNames
+from xsettle.presentation import RegionNames
 from xsettle.scenario import Scenario
 
 T0 = datetime(2025, 6, 16, 9, 30, tzinfo=UTC)
@@ -32,6 +37,7 @@ def _result(
     personal: str = "0",
     delay_ms: int = 100,
     reason: str | None = None,
+    submitted_at: datetime = T0,
 ) -> dict[str, Any]:
     amounts = None
     if status != "REJECTED":
@@ -49,8 +55,8 @@ def _result(
         "amounts": amounts,
         "insured_region": "320300",
         "treatment_region": "440106",
-        "submitted_at": T0,
-        "settled_at": T0 + timedelta(milliseconds=delay_ms),
+        "submitted_at": submitted_at,
+        "settled_at": submitted_at + timedelta(milliseconds=delay_ms),
     }
 
 
@@ -72,7 +78,15 @@ def test_duplicates_count_once_and_reversals_take_money_back() -> None:
         "treatment": ["广州市 440100"],
         "fund_paid": [["100.10"]],
     }
-    assert snap["per_minute"] == [{"minute": "09:30", "settled": 2, "rejected": 1, "reversed": 1}]
+    assert snap["per_minute"] == [
+        {
+            "minute": "09:30",
+            "start": "2025-06-16T09:30:00+00:00",
+            "settled": 2,
+            "rejected": 1,
+            "reversed": 1,
+        }
+    ]
     assert snap["consumer_lag"] == 3
 
 
@@ -94,3 +108,52 @@ def test_prometheus_exposition() -> None:
         'treatment="广州市 440100"} 100.10'
     ) in text
     assert "xsettle_dashboard_consumer_lag 0" in text
+
+
+def test_minutes_after_midnight_are_kept_and_the_oldest_evicted() -> None:
+    """Keyed by clock time, 00:00 sorted before 23:59 and every new minute after
+    midnight was the one evicted: the chart froze. Keyed by epoch minute, it moves on."""
+    figures = Figures(_names())
+    start = datetime(2025, 6, 16, 23, 0, tzinfo=UTC)
+    minutes = MINUTES_KEPT + 30  # 23:00 on the 16th to 00:29 on the 17th
+    for n in range(minutes):
+        figures.ingest(
+            _result(
+                f"m{n}", "REJECTED", reason="NOT_FILED", submitted_at=start + timedelta(minutes=n)
+            )
+        )
+    per_minute = figures.snapshot()["per_minute"]
+    assert len(per_minute) == MINUTES_KEPT
+    assert [m["minute"] for m in per_minute[:2]] == ["23:30", "23:31"]
+    assert [m["minute"] for m in per_minute[-2:]] == ["00:28", "00:29"]
+    assert per_minute[-1]["start"] == "2025-06-17T00:29:00+00:00"
+    assert all(m["rejected"] == 1 for m in per_minute)
+
+
+def test_figures_do_not_depend_on_arrival_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restart or a replica reads the partitions interleaved differently; the figures
+    must come out the same, even where only the newest minutes and latencies are kept."""
+    results = [
+        _result(
+            f"r{n}",
+            ("SETTLED", "REJECTED", "REVERSED")[n % 3],
+            fund=str(n % 7),
+            personal=str(n % 5),
+            delay_ms=n % 97,
+            reason="NOT_FILED" if n % 3 == 1 else None,
+            submitted_at=T0 + timedelta(seconds=17 * n),
+        )
+        for n in range(400)
+    ]
+    results += results[::9]  # re-emitted duplicates
+    monkeypatch.setattr(figures_module, "LATENCIES_KEPT", 100)
+    shuffled = results[:]
+    random.Random(7).shuffle(shuffled)
+    one, other = Figures(_names()), Figures(_names())
+    for result in results:
+        one.ingest(result)
+    for result in shuffled:
+        other.ingest(result)
+    assert len(one.snapshot()["per_minute"]) == MINUTES_KEPT  # some minutes were evicted
+    assert len(one.latencies) == 100  # and some latencies
+    assert one.snapshot() == other.snapshot()

@@ -1,7 +1,30 @@
-"""The operations dashboard: its own consumer group on the result topic.
+"""The operations dashboard: the figures of the whole result topic, rebuilt on every start.
 
 Serves a live page (``/``, pushed over server-sent events at ``/events``), the same
-figures as JSON (``/api/figures``) and Prometheus metrics (``/metrics``).
+figures as JSON (``/api/figures``), Prometheus metrics (``/metrics``), ``/health`` and
+``/ready``.
+
+Why it keeps its figures only in memory and still survives a restart: the result topic
+already is the durable, replayable record of every result (retained four weeks). Each
+dashboard process reads all of its partitions from the beginning with a consumer of its
+own, with no consumer group and no committed offsets (:mod:`.reader`), deduplicates by
+``result_id``, and reports ready only once it has read as far as the topic reached when
+it started. A restarted dashboard therefore shows what it showed before, and any number
+of replicas show the same figures, with nothing to coordinate. The figures are made not
+to depend on how partitions interleave (:mod:`.figures`).
+
+Why not changelog-backed faust tables: the dedupe memory would have to be a table of
+result ids, a changelog about as long as the result topic itself, and replicas in one
+consumer group each hold only their share of partitions, so each would need global
+tables, which faust recovers by reading their changelogs from the beginning anyway:
+the same replay, with one more log to keep consistent with the first. The price of the
+replay is a start that reads the retained results before it is ready. Limits: the
+figures cover what the topic retains (a replica running for weeks still counts results
+that retention has since deleted, until it restarts), and a change of the partition
+count stops the dashboard, so that its restart reads the topic afresh.
+
+faust serves only the web pages here: its Kafka consumer is switched off, since a faust
+consumer joins a group and commits offsets, which must not decide what is shown.
 """
 
 import asyncio
@@ -11,17 +34,18 @@ from typing import Any
 
 import faust
 from aiohttp import web
+from faust.app.base import BootStrategy
 
 from ..exchange.codec import AvroCodec, DecodeError
-from ..exchange.faust_app import make_app, raw_topic
-from ..exchange.health import add_health
+from ..exchange.faust_app import make_app
 from ..exchange.registry import registry_from_env
 from ..exchange.topics import Topics
-from ..pipeline.report import RegionNames
+from ..presentation import RegionNames
 from ..reference import load_reference
 from ..settings import Settings
 from . import metrics
 from .figures import Figures
+from .reader import ResultReader
 
 PUSH_SECONDS = 1.0
 STATIC = resources.files("xsettle") / "dashboard" / "static"
@@ -29,30 +53,28 @@ STATIC = resources.files("xsettle") / "dashboard" / "static"
 
 def build(settings: Settings) -> faust.App:
     app = make_app("dashboard", settings)
+    app.boot_strategy = BootStrategy(app, enable_kafka=False)
     codec = AvroCodec("settlement_result", registry_from_env())
     figures = Figures(RegionNames(load_reference(settings)))
-    results = raw_topic(app, Topics(settings.namespace).results, settings.partitions)
-    next_offsets: dict[Any, int] = {}
 
-    @app.agent(results)
-    async def watch(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(1000, within=0.2):
-            for event in events:
-                message = event.message
-                next_offsets[message.tp] = message.offset + 1
-                try:
-                    figures.ingest(codec.decode(message.value))
-                except DecodeError:
-                    figures.undecodable += 1
+    def ingest(value: bytes) -> None:
+        try:
+            figures.ingest(codec.decode(value))
+        except DecodeError:
+            figures.undecodable += 1
 
-    async def lag() -> int | None:
-        if not next_offsets or app.consumer is None:
-            return None
-        ends = await app.consumer.highwaters(*next_offsets)
-        return sum(max(0, ends[tp] - offset) for tp, offset in next_offsets.items())
+    reader = ResultReader(settings, Topics(settings.namespace).results, ingest)
+    app.task(reader.run)
 
     async def snapshot() -> dict[str, Any]:
-        return figures.snapshot(await lag())
+        return figures.snapshot(reader.lag())
+
+    async def health(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"service": app.conf.id, "status": "up"})
+
+    async def ready(request: web.Request) -> web.StreamResponse:
+        state = reader.state()
+        return web.json_response(state, status=200 if state["ready"] else 503)
 
     async def page(request: web.Request) -> web.StreamResponse:
         return web.Response(
@@ -87,6 +109,7 @@ def build(settings: Settings) -> faust.App:
     router.add_get("/events", events)
     router.add_get("/api/figures", figures_json)
     router.add_get("/metrics", prometheus)
+    router.add_get("/health", health)
+    router.add_get("/ready", ready)
     app.web.add_static("/static/", str(STATIC))
-    add_health(app)
     return app

@@ -3,15 +3,25 @@
 Results are deduplicated by ``result_id`` (a duplicate claim or a redelivered request
 re-emits the same id). Money stays Decimal and leaves as two-decimal strings; a
 reversal's negated amounts take its settlement back out of every total.
+
+The figures depend on which results were read, not on the order they arrived in: the
+dashboard rebuilds them by reading the result topic's partitions from the beginning
+(see :mod:`.app`), and partitions interleave differently on every read, so a restart or
+a second replica must come to the same figures. Hence minutes are kept by epoch minute
+(the newest ``MINUTES_KEPT`` minutes that have results, whatever the date) and latencies
+of the newest ``LATENCIES_KEPT`` results by settlement time, not by arrival. Only the
+dedupe memory is by arrival, and a duplicate follows its original within a partition
+long before ``SEEN_KEPT`` results have passed.
 """
 
-from collections import Counter, OrderedDict, defaultdict, deque
-from datetime import datetime
+import heapq
+from collections import Counter, OrderedDict, defaultdict
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from ..engine.money import fmt_money
-from ..pipeline.report import RegionNames, percentile
+from ..presentation import RegionNames, percentile
 
 ZERO = Decimal("0.00")
 FUND_FIELDS = ("fund_pay_sumamt", "hifp_pay", "hifmi_pay", "maf_pay")
@@ -22,17 +32,27 @@ LATENCIES_KEPT = 20_000
 MINUTES_KEPT = 60
 
 
+def epoch_minute(moment: datetime) -> int:
+    """Minutes since 1970-01-01 UTC: a bucket key that keeps growing across midnight."""
+    return int(moment.timestamp()) // 60
+
+
+def minute_start(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, UTC)
+
+
 class Figures:
     def __init__(self, names: RegionNames) -> None:
         self.names = names
         self.seen: OrderedDict[str, None] = OrderedDict()
         self.statuses: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
-        self.per_minute: dict[str, Counter[str]] = defaultdict(Counter)
+        self.per_minute: dict[int, Counter[str]] = defaultdict(Counter)
         self.fund = dict.fromkeys(FUND_FIELDS, ZERO)
         self.personal = dict.fromkeys(PERSONAL_FIELDS, ZERO)
         self.matrix: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-        self.latencies: deque[float] = deque(maxlen=LATENCIES_KEPT)
+        self.latencies: list[tuple[datetime, str, float]] = []
+        """A min-heap of (settled_at, result_id, milliseconds): the newest results'."""
         self.duplicates = 0
         self.undecodable = 0
 
@@ -50,12 +70,14 @@ class Figures:
         if result["reason"]:
             self.reasons[result["reason"]] += 1
         settled_at: datetime = result["settled_at"]
-        self.per_minute[settled_at.strftime("%H:%M")][status] += 1
+        self.per_minute[epoch_minute(settled_at)][status] += 1
         if len(self.per_minute) > MINUTES_KEPT:
             del self.per_minute[min(self.per_minute)]
         if result["submitted_at"] is not None:
             delay = (settled_at - result["submitted_at"]).total_seconds() * 1000
-            self.latencies.append(delay)
+            heapq.heappush(self.latencies, (settled_at, result_id, delay))
+            if len(self.latencies) > LATENCIES_KEPT:
+                heapq.heappop(self.latencies)
         amounts = result["amounts"]
         if amounts:
             for field in FUND_FIELDS:
@@ -67,7 +89,7 @@ class Figures:
         return True
 
     def snapshot(self, lag: int | None = None) -> dict[str, Any]:
-        ordered = sorted(self.latencies)
+        ordered = sorted(delay for _, _, delay in self.latencies)
         insured = sorted({i for i, _ in self.matrix})
         treatment = sorted({t for _, t in self.matrix})
         return {
@@ -77,10 +99,11 @@ class Figures:
             "reversed": self.statuses["REVERSED"],
             "duplicates_ignored": self.duplicates,
             "undecodable": self.undecodable,
-            "reasons": dict(self.reasons.most_common()),
+            "reasons": dict(sorted(self.reasons.items(), key=lambda r: (-r[1], r[0]))),
             "per_minute": [
                 {
-                    "minute": minute,
+                    "minute": minute_start(minute).strftime("%H:%M"),
+                    "start": minute_start(minute).isoformat(),
                     "settled": counts["SETTLED"],
                     "rejected": counts["REJECTED"],
                     "reversed": counts["REVERSED"],

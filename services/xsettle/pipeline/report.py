@@ -1,6 +1,5 @@
 """The end-of-run report a person reads: outcomes, money by region, speed."""
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -8,36 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from ..engine.money import fmt_money
-from ..engine.regions import covers, specificity
-from ..scenario import Scenario
+from ..presentation import RegionNames, percentile  # shared with the dashboard
 
 ZERO = Decimal("0.00")
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile of already sorted values (the ⌈share·n⌉-th smallest)."""
-    if not values:
-        return 0.0
-    rank = math.ceil(round(share * len(values), 9))  # round: 0.95 × 100 is 95.00000000000001
-    return values[max(0, min(len(values), rank) - 1)]
-
-
-class RegionNames:
-    """Readable names for division codes, from the policies and catalogs on the exchange."""
-
-    def __init__(self, scenario: Scenario) -> None:
-        self._areas = {p.region: p.name for p in scenario.policies if p.name}
-        self._areas.update({c.region: c.name for c in scenario.catalogs if c.name})
-
-    def __call__(self, code: str | None) -> str:
-        """The named area a region falls in, e.g. 440106 → "广州市 440100"."""
-        if not code:
-            return "(none)"
-        areas = [a for a in self._areas if covers(a, code)]
-        if not areas:
-            return code
-        area = max(areas, key=specificity)
-        return f"{self._areas[area]} {area}"
 
 
 @dataclass
