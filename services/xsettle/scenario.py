@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from .engine import Catalog, Directory, Exchange, Person, Policy
+from .engine import Catalog, Directory, OfflineExchange, Person, Policy
 from .engine.errors import describe
 from .errors import XsettleError
 
@@ -104,8 +104,9 @@ class Scenario(BaseModel):
             persons={person.person_id: person for person in self.persons},
         )
 
-    def exchange(self) -> Exchange:
-        return Exchange(list(self.catalogs), self.directory())
+    def exchange(self) -> OfflineExchange:
+        """The offline round trip over this scenario's starting state."""
+        return OfflineExchange(list(self.catalogs), self.directory())
 
 
 def validate_scenario(document: Any, name: str = "scenario") -> Scenario:

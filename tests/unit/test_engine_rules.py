@@ -264,7 +264,10 @@ def test_rejection_reasons_in_the_order_of_the_rules() -> None:
             Reason.FILING_NOT_VALID,
         ),
         ({**base, "treatment_region": "110105"}, Reason.NOT_FILED),
-        ({"kind": "reverse", "claim_id": "never", "person_id": "P-XZ-001"}, Reason.UNKNOWN_SETTLEMENT),
+        (
+            {"kind": "reverse", "claim_id": "never", "person_id": "P-XZ-001"},
+            Reason.UNKNOWN_SETTLEMENT,
+        ),
         ({"kind": "refund", "claim_id": "X"}, Reason.INVALID_CLAIM),
     ]
     for event, reason in cases:

@@ -1,4 +1,5 @@
-"""Settle and reverse requests as the hospital sends them, and their validation.
+"""Claims: settle and reverse requests as the hospital sends them, manual
+reimbursements as the insured location receives them (§5), and their validation.
 
 A malformed event is not an error of the exchange: it becomes a ``REJECTED /
 INVALID_CLAIM`` result whose message names the field, and processing goes on.
@@ -66,6 +67,16 @@ class SettleEvent(Event):
         return self
 
 
+class ManualEvent(SettleEvent):
+    """手工报销 (§5): the fields of a settle, handled by the insured location alone.
+
+    A subclass, so everything that itemises or prices a settle does the same for it;
+    whoever dispatches on the type must test for it before :class:`SettleEvent`.
+    """
+
+    kind: Literal["manual"]  # type: ignore[assignment]
+
+
 class ReverseEvent(Event):
     kind: Literal["reverse"]
     claim_id: Id
@@ -73,7 +84,8 @@ class ReverseEvent(Event):
     """Required: a claim id is its person's (§3), and the exchange routes by person."""
 
 
-ClaimEvent = SettleEvent | ReverseEvent
+ClaimEvent = SettleEvent | ManualEvent | ReverseEvent
+CLAIM_KINDS = ("settle", "reverse", "manual")
 _EVENT = TypeAdapter(Annotated[ClaimEvent, Field(discriminator="kind")])
 
 
@@ -90,22 +102,30 @@ def parse_event(raw: Any) -> ClaimEvent:
     """Validate one event, raising :class:`InvalidClaim` with a field-naming message."""
     if not isinstance(raw, dict):
         raise InvalidClaim(None, f"an event must be an object, not {type(raw).__name__}")
-    claim_id = raw.get("claim_id")
-    claim_id = claim_id if isinstance(claim_id, str) and 0 < len(claim_id) <= ID_LIMIT else None
-    if raw.get("kind") not in ("settle", "reverse"):
-        raise InvalidClaim(
-            claim_id, f"kind: must be 'settle' or 'reverse', not {shown(raw.get('kind'))}"
-        )
+    claim_id = given_id(raw, "claim_id")
+    if raw.get("kind") not in CLAIM_KINDS:
+        raise InvalidClaim(claim_id, unknown_kind(raw.get("kind"), CLAIM_KINDS))
     try:
         return _EVENT.validate_python(raw)
     except ValidationError as error:
-        raise InvalidClaim(claim_id, _without_tag(describe(error))) from None
+        raise InvalidClaim(claim_id, without_tag(describe(error), CLAIM_KINDS)) from None
 
 
-def _without_tag(message: str) -> str:
+def given_id(raw: dict[str, Any], key: str) -> str | None:
+    """The id a rejection names: the event's own if it is a valid id, else ``None`` (§2)."""
+    value = raw.get(key)
+    return value if isinstance(value, str) and 0 < len(value) <= ID_LIMIT else None
+
+
+def unknown_kind(kind: Any, kinds: tuple[str, ...]) -> str:
+    return f"kind: must be one of {', '.join(kinds)}, not {shown(kind)}"
+
+
+def without_tag(message: str, kinds: tuple[str, ...]) -> str:
     """Drop the union's tag: ``settle.lines[0]: …`` → ``lines[0]: …``, and a claim-level
     ``settle: lines[0]: …`` (whose message names its own path) likewise."""
-    for tag in ("settle.", "reverse.", "settle: ", "reverse: "):
-        if message.startswith(tag):
-            return message[len(tag) :]
+    for kind in kinds:
+        for tag in (f"{kind}.", f"{kind}: "):
+            if message.startswith(tag):
+                return message[len(tag) :]
     return message

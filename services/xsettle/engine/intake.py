@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .catalog import OTHER_FEES, ZERO, CatalogIndex, FeeSplit, split_line
+from .catalog import OTHER_FEES, ZERO, Catalog, CatalogIndex, FeeSplit, split_line
 from .claims import SettleEvent
 from .results import Result, rejected
 from .vocabulary import Reason
@@ -55,6 +55,15 @@ def normalise(event: SettleEvent, catalogs: CatalogIndex) -> FeeDetail | Result:
             f"treatment region {event.treatment_region} has no catalog on the exchange; "
             "settle this claim locally",
         )
+    return itemise(event, catalog)
+
+
+def itemise(event: SettleEvent, catalog: Catalog) -> FeeDetail:
+    """The fee detail of a claim under ``catalog``: every line split, categories totalled.
+
+    Direct settlement uses the treatment region's catalog (above); a manual
+    reimbursement may fall back to the insured region's (§5).
+    """
     lines = []
     categories: dict[str, Decimal] = {}
     items = catalog.by_code

@@ -7,6 +7,7 @@ exactly what it added, so a reversal (结算撤销) takes back exactly that.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -48,10 +49,14 @@ class YearTotals:
 
 @dataclass(slots=True)
 class ClaimRecord:
-    """A settled claim: its result, where it was booked, and its reversal if any."""
+    """A settled claim: its result, where it was booked, and its reversal if any.
+
+    The claim's ``date`` decides the year it is booked in and the month it is cleared
+    in (§6), which a reversal inherits from the settlement it reverses.
+    """
 
     settlement: Result
-    year: int
+    date: date
     medical_type: str
     burden: Decimal
     treatment_region: str = ""
@@ -63,7 +68,7 @@ class ClaimRecord:
         """Positional, like :meth:`Result.to_state`: a ledger keeps one per claim."""
         return [
             self.settlement.to_state(),
-            self.year,
+            self.date.isoformat(),
             self.medical_type,
             str(self.burden),
             self.treatment_region,
@@ -73,10 +78,10 @@ class ClaimRecord:
 
     @classmethod
     def from_state(cls, state: list[Any]) -> "ClaimRecord":
-        settlement, year, medical_type, burden, treatment_region, reversal, generation = state
+        settlement, day, medical_type, burden, treatment_region, reversal, generation = state
         return cls(
             settlement=Result.from_state(settlement),
-            year=year,
+            date=date.fromisoformat(day),
             medical_type=medical_type,
             burden=Decimal(burden),
             treatment_region=treatment_region,
@@ -164,7 +169,7 @@ class Ledger:
         critical_illness: Decimal,
         assistance: Decimal,
     ) -> None:
-        totals = self.year(record.year)
+        totals = self.year(record.date.year)
         kind = record.medical_type
         totals.deductible[kind] = totals.deductible.get(kind, ZERO) + deductible
         totals.fund[kind] = totals.fund.get(kind, ZERO) + fund

@@ -20,7 +20,7 @@ from pydantic import (
 
 from .money import Exact, Money
 from .regions import check_region
-from .vocabulary import FilingType, Level, MedicalType
+from .vocabulary import AdjustedType, Level, MedicalType
 
 
 def _check_ratio(value: Decimal) -> Decimal:
@@ -34,6 +34,9 @@ def _check_adjustment(value: Decimal) -> Decimal:
         raise ValueError("must be between -1 and 1")
     return value
 
+
+MAX_FILING_MONTHS = 24
+"""No filing may run longer than this (§5 check 7), so no policy's minimum may either."""
 
 MONEY_LIMIT = Decimal(10) ** 16
 """Amounts travel as Avro decimal(18, 2): below 10^16 yuan."""
@@ -193,9 +196,11 @@ class Policy(Strict):
     region: Region
     name: str = ""
     connected: bool = True
-    filing_adjustment: dict[FilingType, Annotated[Exact, AfterValidator(_check_adjustment)]] = (
+    filing_adjustment: dict[AdjustedType, Annotated[Exact, AfterValidator(_check_adjustment)]] = (
         Field(default_factory=dict)
     )
+    filing_validity_months: Annotated[int, Field(strict=True, ge=1, le=MAX_FILING_MONTHS)] = 6
+    """The minimum period of a referral or temporary filing (§5; 原则上不少于6个月)."""
     schemes: dict[str, dict[MedicalType, Benefit]] = Field(default_factory=dict)
     critical_illness: CriticalIllness | None = None
     medical_assistance: MedicalAssistance | None = None

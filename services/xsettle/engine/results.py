@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from .money import fmt_money
-from .vocabulary import Reason, Status
+from .vocabulary import Reason, Route, Status
 
 AMOUNT_FIELDS: tuple[str, ...] = (
     "medfee_sumamt",
@@ -62,14 +62,19 @@ class Result:
     amounts: Amounts | None = None
     reason: Reason | None = None
     message: str | None = None
+    route: Route = Route.DIRECT
+    """A settlement's route; its reversal keeps the default (the claim record knows)."""
 
     def to_record(self) -> dict[str, Any]:
-        """The JSON Lines form, fields in the order the contract lists them."""
+        """The JSON Lines form, fields in the order the contract lists them; a manual
+        settlement adds ``route: "manual"`` (§5)."""
         record: dict[str, Any] = {"claim_id": self.claim_id, "status": self.status.value}
         if self.status is Status.SETTLED:
             record["filing_type"] = self.filing_type
         if self.amounts is not None:
             record.update(self.amounts.as_strings())
+        if self.route is Route.MANUAL:
+            record["route"] = self.route.value
         if self.reason is not None:
             record["reason"] = self.reason.value
             record["message"] = self.message
@@ -79,9 +84,10 @@ class Result:
         """The form kept in ledger state: positions instead of names, amounts as exact
         text in :data:`AMOUNT_FIELDS` order. Ledgers keep many results and are written
         on every settlement, so their size is the changelog's cost (about a third of
-        :meth:`to_record`'s)."""
+        :meth:`to_record`'s). The route is appended only when manual, so a direct
+        result (nearly all of them) is as short as before routes existed."""
         amounts = self.amounts
-        return [
+        state = [
             self.claim_id,
             self.status.value,
             self.filing_type,
@@ -89,10 +95,13 @@ class Result:
             self.message,
             [str(getattr(amounts, name)) for name in AMOUNT_FIELDS] if amounts else None,
         ]
+        if self.route is not Route.DIRECT:
+            state.append(self.route.value)
+        return state
 
     @classmethod
     def from_state(cls, state: list[Any]) -> "Result":
-        claim_id, status, filing_type, reason, message, amounts = state
+        claim_id, status, filing_type, reason, message, amounts, *route = state
         return cls(
             claim_id=claim_id,
             status=Status(status),
@@ -100,6 +109,7 @@ class Result:
             amounts=Amounts(*map(Decimal, amounts)) if amounts is not None else None,
             reason=Reason(reason) if reason else None,
             message=message,
+            route=Route(route[0]) if route else Route.DIRECT,
         )
 
 
