@@ -33,6 +33,18 @@ def _settle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clearing(args: argparse.Namespace) -> int:
+    """§6 clearing statements of a whole scenario, settled offline."""
+    from .engine.clearing import statement
+
+    scenario = load_scenario(Path(args.scenario))
+    exchange = scenario.exchange()
+    facts = (facts for event in scenario.events if (facts := exchange.step(event)[1]))
+    for line in statement(facts):
+        sys.stdout.write(json.dumps(line.to_record(), ensure_ascii=False) + "\n")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from .pipeline.demo import run_day
 
@@ -131,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the events through the real services and topics",
     )
     settle.set_defaults(handler=_settle)
+    clearing = commands.add_parser(
+        "clearing", help="monthly clearing statements of a scenario (清算); JSON Lines on stdout"
+    )
+    clearing.add_argument("--scenario", required=True, help="scenario file (YAML or JSON)")
+    clearing.set_defaults(handler=_clearing)
     run = commands.add_parser(
         "run", help="a day of traffic through broker and services, with a report"
     )

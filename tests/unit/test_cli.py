@@ -103,3 +103,122 @@ def test_the_example_prints_json_lines_and_exits_0() -> None:
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert len(lines) == 13
     assert lines[-1]["reason"] == "INVALID_CLAIM"
+
+
+LIFECYCLE = """
+policies:
+  - region: "320300"
+    schemes:
+      employee:
+        inpatient:
+          deductible: {basis: annual, by_level: {1: 0, 2: 0, 3: 0}}
+          ratio: {m: {1: 0.5, 2: 0.5, 3: 0.5}}
+    personal_account_schemes: [employee]
+catalogs:
+  - {region: "440100", items: [{code: A, class: A}]}
+persons: []
+events:
+  - {kind: enrol, person_id: P9, insured_region: "320300", scheme: employee, member_type: m,
+     account_credit: "300.00"}
+  - {kind: file, filing_id: F1, person_id: P9, type: temporary, treatment_region: "440000",
+     date: 2025-08-31}
+  - {kind: settle, claim_id: C1, person_id: P9, treatment_region: "440106", institution_level: 3,
+     medical_type: inpatient, date: 2025-09-01, lines: [{code: A, unit_price: "100", quantity: 1}]}
+  - {kind: cancel_filing, filing_id: F1, person_id: P9, date: 2025-09-02}
+  - {kind: manual, claim_id: M1, person_id: P9, treatment_region: "440106", institution_level: 3,
+     medical_type: inpatient, date: 2025-09-02, lines: [{code: A, unit_price: "100", quantity: 1}]}
+  - {kind: file, filing_id: "", person_id: P9, type: long_term, treatment_region: "440000",
+     date: 2025-09-03, valid_to: 2026-01-01}
+"""
+
+
+def test_settle_prints_the_life_cycle_shapes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "lifecycle.yaml"
+    path.write_text(LIFECYCLE)
+    assert main(["settle", "--scenario", str(path)]) == 0
+    enrolled, filed, settled, cancelled, manual, rejected = (
+        json.loads(line) for line in capsys.readouterr().out.splitlines()
+    )
+    assert enrolled == {"person_id": "P9", "status": "ENROLLED", "balc": "300.00"}
+    assert filed == {
+        "filing_id": "F1",
+        "status": "FILED",
+        "person_id": "P9",
+        "filing_type": "temporary",
+        "treatment_region": "440000",
+        "valid_from": "2025-08-31",
+        "valid_to": "2026-02-27",
+    }
+    assert (settled["acct_pay"], settled["balc"]) == ("50.00", "250.00")
+    assert cancelled == {
+        "filing_id": "F1",
+        "status": "FILING_CANCELLED",
+        "person_id": "P9",
+        "valid_to": "2025-09-01",
+    }
+    assert (manual["filing_type"], manual["route"], manual["balc"]) == (
+        "unfiled",
+        "manual",
+        "250.00",
+    )
+    assert {key: rejected[key] for key in ("filing_id", "status", "reason")} == {
+        "filing_id": None,
+        "status": "REJECTED",
+        "reason": "FILING_INVALID",
+    }
+
+
+def test_clearing_prints_the_statement_lines_sorted() -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "xsettle.cli",
+            "clearing",
+            "--scenario",
+            str(CONTRACT / "example-scenario.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    keys = [
+        (line["period"], line["insured_province"], line["treatment_province"]) for line in lines
+    ]
+    assert keys == sorted(keys) and len(keys) == 6
+    # 徐州 → 广东 in March: GZ-2025-0001 once (its duplicate re-emits), the account's 800 owed
+    assert lines[1] == {
+        "period": "2025-03",
+        "insured_province": "320000",
+        "treatment_province": "440000",
+        "settled": 1,
+        "reversed": 0,
+        "medfee_sumamt": "2767.60",
+        "hifp_pay": "1262.80",
+        "hifmi_pay": "0.00",
+        "maf_pay": "0.00",
+        "fund_pay_sumamt": "1262.80",
+        "acct_pay": "800.00",
+        "psn_cash_pay": "704.80",
+        "owed": "2062.80",
+    }
+    # GZ-2025-0002 settled and reversed in May: counted both ways, netting to zero
+    assert (lines[4]["period"], lines[4]["settled"], lines[4]["reversed"]) == ("2025-05", 1, 1)
+    assert lines[4]["owed"] == "0.00"
+
+
+def test_clearing_an_invalid_scenario_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(POLICY.replace("RATIO", "[{upto: 10000, ratio: 0.5}]").replace("PERSONS", "[]"))
+    assert main(["clearing", "--scenario", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"xsettle: {RETIRED}: the last band must have upto: null (no end)\n"
+    assert main(["clearing", "--scenario", str(tmp_path / "missing.yaml")]) == 2
+    assert len(capsys.readouterr().err.splitlines()) == 1

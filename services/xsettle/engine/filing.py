@@ -22,6 +22,7 @@ from .lifecycle_events import CancelFilingEvent, FileEvent
 from .lifecycle_results import FilingResult, filing_rejected
 from .persons import FilingEntry
 from .policy import MAX_FILING_MONTHS, Policy
+from .regions import province_of
 from .vocabulary import Reason, Status
 
 
@@ -39,7 +40,7 @@ def file(
     if isinstance(served, Refusal):
         return filing_rejected(event.filing_id, served.reason, served.message), insured
     insured, person, policy = served
-    if event.treatment_region[:2] == person.insured_region[:2]:
+    if province_of(event.treatment_region) == province_of(person.insured_region):
         return filing_rejected(
             event.filing_id,
             Reason.FILING_SAME_PROVINCE,

@@ -11,12 +11,13 @@ from typing import Any
 
 from .catalog import Catalog, CatalogIndex
 from .claims import ManualEvent, ReverseEvent, SettleEvent
+from .clearing import ClearingFacts
 from .enrolment import enrol
 from .events import AnyEvent, Outcome, Unreadable, read_event
 from .filing import cancel_filing, file
 from .insured import Insured
 from .intake import normalise
-from .ledger import Ledger
+from .ledger import ClaimRecord, Ledger
 from .lifecycle_events import CancelFilingEvent, EnrolEvent, FileEvent
 from .lifecycle_results import FilingResult
 from .results import Result
@@ -35,16 +36,35 @@ class OfflineExchange:
 
     def process(self, raw: Any) -> Outcome:
         """One event in, one answer out; never raises for a bad event."""
+        return self.step(raw)[0]
+
+    def step(self, raw: Any) -> tuple[Outcome, ClearingFacts | None]:
+        """:meth:`process`, and for a SETTLED or REVERSED claim what clearing needs to
+        know of it (§6): the facts of its settlement, and whether it changed state."""
         try:
             event = read_event(raw)
         except Unreadable as unreadable:
-            return unreadable.answer
-        return self._apply(event)
+            return unreadable.answer, None
+        if not isinstance(event, SettleEvent | ReverseEvent):
+            return self._apply(event), None
+        before = self._claim(event.person_id, event.claim_id)
+        outcome = self._apply(event)
+        if outcome.status is not Status.SETTLED and outcome.status is not Status.REVERSED:
+            return outcome, None
+        assert isinstance(outcome, Result)
+        # A duplicate re-emits the record that was there; a settlement books a new one.
+        changed = self._claim(event.person_id, event.claim_id) is not before
+        changed = changed or outcome.status is Status.REVERSED
+        return outcome, ClearingFacts.of(outcome, self.insured[event.person_id], changed)
 
     def state_of(self, person_id: str) -> Insured | None:
         """The person's current state: as events left it, else as ``persons[]`` gives it."""
         insured = self.insured.get(person_id)
         return insured if insured is not None else Insured.of(self.directory.persons.get(person_id))
+
+    def _claim(self, person_id: str, claim_id: str) -> ClaimRecord | None:
+        insured = self.insured.get(person_id)
+        return insured.ledger.claims.get(claim_id) if insured is not None else None
 
     @property
     def ledgers(self) -> dict[str, Ledger]:

@@ -35,3 +35,8 @@ def check_region(code: str) -> str:
     if not REGION_PATTERN.fullmatch(code):
         raise ValueError("must be a 6-digit administrative division code")
     return code
+
+
+def province_of(code: str) -> str:
+    """The province a region lies in, as a province code: "440106" → "440000"."""
+    return code[:2] + "0000"
