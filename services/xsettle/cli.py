@@ -19,17 +19,23 @@ if TYPE_CHECKING:
 
 
 def _settle(args: argparse.Namespace) -> int:
+    if args.chaos and not args.via_kafka:
+        raise XsettleError("--chaos needs --via-kafka: the drill kills the pipeline's workers")
     scenario = load_scenario(Path(args.scenario))
+    summary = None
     if args.via_kafka:
         from .pipeline.scenario_run import settle_via_kafka
 
-        results = settle_via_kafka(scenario)
+        results, summary = settle_via_kafka(scenario, chaos=args.chaos)
     else:
         exchange = scenario.exchange()
         results = [exchange.process(event) for event in scenario.events]
     out = sys.stdout
     for result in results:
         out.write(json.dumps(result.to_record(), ensure_ascii=False) + "\n")
+    out.flush()
+    if summary is not None:
+        print(summary, file=sys.stderr)
     return 0
 
 
@@ -104,16 +110,15 @@ def _topics(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     """Run one service worker until SIGTERM (what containers and the cluster start)."""
-    import faust
-
     from .exchange.broker import ensure_topics
     from .exchange.topics import Topics
+    from .exchange.worker import Worker
 
     settings = Settings.from_env()
     bootstrap = settings.require_bootstrap("a worker")
     ensure_topics(bootstrap, Topics(settings.namespace).specs(settings.partitions))
     app = _service_builder(args.service)(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    worker = Worker(app, loglevel=settings.log_level, quiet=True)
     # faust's terminal spinner lowers the root logger to DEBUG so that it can spin on
     # every record; then every aiokafka/faust debug call builds a LogRecord (measured:
     # 5-8% of a worker's CPU). A worker logs to a file, so it has nothing to spin.
@@ -141,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--via-kafka",
         action="store_true",
         help="run the events through the real services and topics",
+    )
+    settle.add_argument(
+        "--chaos",
+        type=int,
+        default=0,
+        metavar="N",
+        help="fault drill (with --via-kafka): SIGKILL a worker N times and stall the broker once",
     )
     settle.set_defaults(handler=_settle)
     clearing = commands.add_parser(

@@ -60,7 +60,11 @@ def test_kills_and_a_broker_stall_change_nothing(broker_env: object) -> None:
         contents: dict[str, set[bytes]] = defaultdict(set)
         for record in read_topic(cluster.bootstrap, cluster.topics.results):
             contents[RESULTS.decode(record.value)["result_id"]].add(record.value)
-        seen["twice"] = [rid for rid, values in contents.items() if len(values) > 1]
+        seen["twice"] = [
+            [RESULTS.decode(value) for value in values]
+            for values in contents.values()
+            if len(values) > 1
+        ]
         seen["ledgers"] = _ledgers_in_changelog(cluster)
 
     results, summary = settle_via_kafka(scenario, chaos=5, seed=3, inspect=inspect)
