@@ -8,7 +8,7 @@ is in the changelog (``durable_before_send``): see :mod:`xsettle.exchange.agent_
 
 import faust
 
-from ..exchange.agent_loop import AgentLoop, Outbox, Rows, Status
+from ..exchange.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
 from ..exchange.codec import AvroCodec
 from ..exchange.deadletter import Origin
 from ..exchange.faust_app import make_app, raw_topic
@@ -36,8 +36,10 @@ def build(settings: Settings) -> faust.App:
     # Keyed by person bytes; without use_partitioner a row's changelog record goes to
     # the partition of the message that wrote it, which is its person's partition.
     rows: Rows[LedgerRow] = Rows(
-        app.Table(
+        versioned_table(
+            app,
             "ledgers",
+            lambda row: row.version,
             key_type=bytes,
             value_type=LedgerRowValue,
             partitions=settings.partitions,

@@ -37,6 +37,9 @@ class LedgerRow:
     ledger: Ledger | None = None
     answers: dict[str, tuple[Answer, ...]] = field(default_factory=dict)
     """Claim id → the answers given for it, oldest first."""
+    version: int = 0
+    """Raised by every write: recovery never replaces a row with an older one
+    (see :class:`~xsettle.exchange.agent_loop.VersionedTable`)."""
 
     def answer_to(self, claim_id: str, request_id: str, kind: str) -> Answer | None:
         """The answer already given to this request, matched on claim, request and kind:
@@ -50,7 +53,7 @@ class LedgerRow:
         """A new row: this one with ``answer`` recorded and ``ledger`` as the ledger."""
         answers = dict(self.answers)
         answers[claim_id] = (*answers.get(claim_id, ()), answer)
-        return LedgerRow(ledger, answers)
+        return LedgerRow(ledger, answers, self.version + 1)
 
     def working_ledger(self) -> Ledger | None:
         """A copy of the ledger the engine may change: the row itself never changes."""
@@ -72,6 +75,7 @@ class LedgerRow:
                 ]
                 for claim, answers in self.answers.items()
             },
+            "version": self.version,
         }
 
     @classmethod
@@ -86,6 +90,7 @@ class LedgerRow:
                 )
                 for claim, answers in state["answers"].items()
             },
+            state["version"],
         )
 
 

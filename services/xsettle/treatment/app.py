@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import faust
 from faust.web import Request, Response, View
 
-from ..exchange.agent_loop import AgentLoop, Outbox, Rows, Status
+from ..exchange.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
 from ..exchange.codec import AvroCodec
 from ..exchange.deadletter import Origin
 from ..exchange.faust_app import make_app, raw_topic
@@ -21,7 +21,7 @@ from ..exchange.topics import Topics
 from ..reference import load_reference
 from ..settings import Settings
 from .location import SERVICE, Answer, TreatmentLocation, bounded
-from .register import ClaimRegister, Entry
+from .register import ClaimRegister, Entry, entry_version
 
 BATCH = 500
 """Claims taken per batch: large enough to amortise, small enough for latency."""
@@ -50,7 +50,9 @@ def build(settings: Settings) -> faust.App:
     # to the partition of the message that wrote it: its person's partition.
     # Each agent stages its own rows: a batch is handled and written without yielding
     # to the other agent, so neither ever writes the other's half-done batch.
-    table = app.Table("claims", key_type=bytes, partitions=settings.partitions)
+    table = versioned_table(
+        app, "claims", entry_version, key_type=bytes, partitions=settings.partitions
+    )
     submissions: Rows[Entry] = Rows(table)
     closings: Rows[Entry] = Rows(table)
     register = ClaimRegister(table)

@@ -29,12 +29,20 @@ FIELDS = (
     "closed_at",
     "last_rejection",
     "in_flight",
+    "version",
 )
 """A claim's entry, by position: ``closed_at`` in epoch milliseconds; ``in_flight`` the
-request forwarded and not yet answered."""
-STATE, REQUEST, RESULT, REASON, CASH, FUND, CLOSED, LAST_REJECTION, IN_FLIGHT = range(len(FIELDS))
+request forwarded and not yet answered; ``version`` raised by every write (recovery never
+takes an entry back to an older one)."""
+STATE, REQUEST, RESULT, REASON, CASH, FUND, CLOSED, LAST_REJECTION, IN_FLIGHT, VERSION = range(
+    len(FIELDS)
+)
 
 Entry = list[Any]
+
+
+def entry_version(entry: Entry) -> int:
+    return entry[VERSION]  # type: ignore[no-any-return]
 
 
 def claim_key(person_id: str, claim_id: str) -> bytes:
@@ -53,7 +61,9 @@ class ClaimRegister:
     def _entry(rows: Rows[Entry], key: bytes, event: Any) -> Entry:
         """A copy of the claim's entry to change and stage (rows are never changed in place)."""
         current = rows.get(key, event)
-        return list(current) if current is not None else [None] * len(FIELDS)
+        entry = list(current) if current is not None else [None] * (len(FIELDS) - 1) + [0]
+        entry[VERSION] += 1
+        return entry
 
     def submitted(
         self, rows: Rows[Entry], person_id: str, claim_id: str, request_id: str, event: Any
