@@ -324,3 +324,95 @@ def test_the_contract_example_to_the_fen() -> None:
     for record in got:
         record.pop("message", None)
     assert got == expected
+
+
+# --- claim_cap and the deductible's annual_max (§4 steps 1–2) -----------------------
+
+
+def test_claim_cap_limits_one_claim_before_the_annual_cap() -> None:
+    benefit = {
+        "deductible": {"basis": "annual", "by_level": {1: 0, 2: 0, 3: 0}},
+        "ratio": {"m": {1: "0.5", 2: "0.5", 3: "0.5"}},
+        "claim_cap": 400,
+        "annual_cap": 1000,
+    }
+    results = _scenario(
+        benefit,
+        [
+            _claim("C1", "1000.00"),  # 500 → 400 (claim cap)
+            _claim("C2", "600.00"),  # 300, under both
+            _claim("C3", "1000.00"),  # 500 → 400 (claim cap) → 300 (1000 − 700 left)
+            _claim("C4", "1000.00"),  # nothing of the year is left
+        ],
+    )
+    assert [r["hifp_pay"] for r in results] == ["400.00", "300.00", "300.00", "0.00"]
+    # the claim cap does not shrink the in-scope amount: the rest is the person's
+    assert results[0]["psn_part_amt"] == "600.00"
+
+
+def test_claim_cap_alone_resets_with_every_claim() -> None:
+    benefit = {
+        "deductible": {"basis": "annual", "by_level": {1: 0, 2: 0, 3: 0}},
+        "ratio": {"m": {1: 1, 2: 1, 3: 1}},
+        "claim_cap": "250.50",
+    }
+    results = _scenario(benefit, [_claim(f"C{n}", "300.00") for n in range(3)])
+    assert [r["hifp_pay"] for r in results] == ["250.50"] * 3
+
+
+def test_annual_max_bounds_the_years_per_visit_deductibles() -> None:
+    benefit = {
+        "deductible": {"basis": "per_visit", "by_level": {1: 0, 2: 200, 3: 300}, "annual_max": 300},
+        "ratio": {"m": {1: "0.7", 2: "0.6", 3: "0.6"}},
+    }
+    results = _scenario(
+        benefit,
+        [
+            _claim("C1", "500.00", level=2),  # 200
+            _claim("C2", "500.00", level=2),  # min(200, 300 − 200) = 100
+            _claim("C3", "500.00", level=3),  # min(300, 300 − 300) = 0
+            _claim("C4", "150.00", level=2, date="2026-01-05"),  # a new year: min(150, 200)
+            _claim("C5", "500.00", level=3, date="2026-02-01"),  # min(300, 300 − 150) = 150
+        ],
+    )
+    assert [r["act_pay_dedc"] for r in results] == ["200.00", "100.00", "0.00", "150.00", "150.00"]
+    assert results[1]["hifp_pay"] == "240.00"  # (500 − 100) × 60%
+
+
+def test_annual_max_counts_what_was_paid_and_a_reversal_gives_it_back() -> None:
+    benefit = {
+        "deductible": {"basis": "per_visit", "by_level": {1: 0, 2: 200, 3: 300}, "annual_max": 300},
+        "ratio": {"m": {1: "0.7", 2: "0.6", 3: "0.6"}},
+    }
+    results = _scenario(
+        benefit,
+        [
+            _claim("C1", "120.00", level=3),  # in scope below the deductible: 120 paid
+            _claim("C2", "500.00", level=3),  # min(300, 300 − 120) = 180
+            {"kind": "reverse", "claim_id": "C2", "person_id": "P"},
+            _claim("C3", "500.00", level=3),  # 180 again
+        ],
+    )
+    assert [r["act_pay_dedc"] for r in results] == ["120.00", "180.00", "-180.00", "180.00"]
+
+
+def test_annual_max_applies_after_the_repeat_step() -> None:
+    deductible = {**PER_VISIT, "annual_max": 1000}
+    benefit = {"deductible": deductible, "ratio": {"m": {1: 1, 2: 1, 3: 1}}}
+    results = _scenario(benefit, [_claim(f"C{n}", "1000.00") for n in range(4)])
+    # 500, 400, then min(300, 1000 − 900) = 100, then 0
+    assert [r["act_pay_dedc"] for r in results] == ["500.00", "400.00", "100.00", "0.00"]
+
+
+def test_annual_max_and_repeat_step_belong_to_per_visit_deductibles() -> None:
+    from xsettle.engine import Policy
+
+    for key, value in (("annual_max", 300), ("repeat_step", 100)):
+        deductible = {"basis": "annual", "by_level": {1: 0}, key: value}
+        with pytest.raises(ValueError, match=f"{key} applies only to basis: per_visit"):
+            Policy.model_validate(
+                {
+                    "region": "320300",
+                    "schemes": {"e": {"inpatient": {"deductible": deductible, "ratio": {}}}},
+                }
+            )

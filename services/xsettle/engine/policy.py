@@ -128,11 +128,15 @@ class Deductible(Strict):
     by_level: dict[Level, Amount]
     repeat_step: Amount | None = None
     floor: Amount | None = None
+    annual_max: Amount | None = None
+    """Per visit only: the deductibles paid in a year never exceed this (累计不超过)."""
 
     @model_validator(mode="after")
-    def _repeat_only_per_visit(self) -> Self:
-        if self.basis == "annual" and self.repeat_step is not None:
-            raise ValueError("repeat_step applies only to basis: per_visit")
+    def _per_visit_only(self) -> Self:
+        if self.basis == "annual":
+            for key in ("repeat_step", "annual_max"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{key} applies only to basis: per_visit")
         return self
 
     def due(self, level: int, earlier_visits: int, paid_this_year: Decimal) -> Decimal:
@@ -140,10 +144,13 @@ class Deductible(Strict):
         base = self.by_level[level]
         if self.basis == "annual":
             return max(Decimal(0), base - paid_this_year)
-        if self.repeat_step is None:
-            return base
-        floor = self.floor or Decimal(0)
-        return max(min(base, floor), base - self.repeat_step * earlier_visits)
+        due = base
+        if self.repeat_step is not None:
+            floor = self.floor or Decimal(0)
+            due = max(min(base, floor), base - self.repeat_step * earlier_visits)
+        if self.annual_max is not None:
+            due = min(due, max(Decimal(0), self.annual_max - paid_this_year))
+        return due
 
 
 class Benefit(Strict):
@@ -152,6 +159,8 @@ class Benefit(Strict):
     deductible: Deductible
     ratio: dict[str, RatioRule]
     annual_cap: Amount | None = None
+    claim_cap: Amount | None = None
+    """The pooled fund's payment on one claim (单次最高支付限额)."""
 
     def defines(self, member_type: str, level: int) -> bool:
         """Whether this rule can price a claim at ``level`` for ``member_type``."""

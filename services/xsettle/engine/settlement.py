@@ -162,6 +162,8 @@ def _price(
             policy.adjustment(filing_type),
         )
     )
+    if benefit.claim_cap is not None:
+        fund = min(fund, benefit.claim_cap)
     fund = capped(fund, benefit.annual_cap, year.fund.get(kind, ZERO))
 
     burden = inscp - fund
