@@ -34,6 +34,10 @@ class TrafficMix:
     reversal: float = 0.02
     resettle: float = 0.0
     """Of reversals, the share followed at once by the same claim settled again."""
+    life_cycle: float = 0.03
+    """Claims preceded by an insured-side event (§5): an account credit, a filing made
+    for the trip (which the claim then uses), a cancelled filing, a newcomer enrolled
+    and filed; or paid by manual reimbursement instead."""
     malformed: float = 0.005
     emergency_unfiled: float = 0.01
     unfiled: float = 0.01
@@ -46,6 +50,7 @@ DENSE = TrafficMix(duplicate=0.1, reversal=0.3, resettle=0.5)
 """Few persons, many operations per claim: what makes redelivery hard."""
 
 CLEAN = TrafficMix(
+    life_cycle=0,
     duplicate=0,
     reversal=0,
     malformed=0,
@@ -136,6 +141,65 @@ def _malformed(rng: random.Random, event: dict[str, Any]) -> dict[str, Any]:
     return broken
 
 
+def _life_cycle(
+    rng: random.Random,
+    index: int,
+    person: Person,
+    catalog: Catalog,
+    catalogs: list[Catalog],
+    events: list[dict[str, Any]],
+) -> tuple[Person, Catalog, str]:
+    """Append one insured-side event (§5) before a claim; the claim's person, catalog
+    and kind after it (a filing sends the claim where it was filed for)."""
+    elsewhere = rng.choice([c for c in catalogs if c.region[:2] != person.insured_region[:2]])
+    filing = {
+        "kind": "file",
+        "filing_id": f"F-{index:07d}",
+        "person_id": person.person_id,
+        "type": rng.choice(["temporary", "referral"]),
+        "treatment_region": elsewhere.region,
+        "date": DAY.isoformat(),
+    }
+    match rng.choice(["credit", "file", "cancel", "manual", "newcomer"]):
+        case "credit":
+            events.append(
+                {"kind": "enrol", "person_id": person.person_id, "account_credit": "200.00"}
+            )
+        case "file":
+            events.append(filing)
+            return person, elsewhere, "settle"
+        case "cancel":
+            events.append(filing)
+            events.append(
+                {
+                    "kind": "cancel_filing",
+                    "filing_id": filing["filing_id"],
+                    "person_id": person.person_id,
+                    "date": DAY.isoformat(),
+                }
+            )
+            return person, elsewhere, "settle"  # NOT_FILED-like: the filing ended yesterday
+        case "manual":
+            return person, elsewhere, "manual"
+        case "newcomer":
+            newcomer = person.model_copy(
+                update={"person_id": f"P-NEW-{index:07d}", "filings": [], "account_balance": 0}
+            )
+            events.append(
+                {
+                    "kind": "enrol",
+                    "person_id": newcomer.person_id,
+                    "insured_region": newcomer.insured_region,
+                    "scheme": newcomer.scheme,
+                    "member_type": newcomer.member_type,
+                    "account_credit": "500.00",
+                }
+            )
+            events.append({**filing, "person_id": newcomer.person_id})
+            return newcomer, elsewhere, "settle"
+    return person, catalog, "settle"
+
+
 def generate_day(
     claims: int = 20_000, persons: int = 2_000, seed: int = 20250616, mix: TrafficMix | None = None
 ) -> Scenario:
@@ -154,7 +218,10 @@ def generate_day(
         medical_type = rng.choice(offered) if rng.random() > 0.01 else rng.choice(MEDICAL_TYPES)
         filing = person.filings[0]
         catalog = next(c for c in catalogs if c.region == filing.treatment_region)
-        region = _district(filing.treatment_region, rng)
+        kind = "settle"
+        if mix.life_cycle and rng.random() < mix.life_cycle:
+            person, catalog, kind = _life_cycle(rng, index, person, catalog, catalogs, events)
+        region = _district(catalog.region, rng)
         roll = rng.random()
         emergency = False
         if roll < mix.unconnected:
@@ -164,7 +231,7 @@ def generate_day(
             catalog, region = other, _district(other.region, rng)
             emergency = roll >= mix.unconnected + mix.unfiled
         event = {
-            "kind": "settle",
+            "kind": kind,
             "claim_id": f"{region}-{DAY:%Y%m%d}-{index:07d}",
             "person_id": person.person_id
             if rng.random() > mix.unknown_person

@@ -16,11 +16,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xsettle.engine import CatalogIndex
 from xsettle.exchange.agent_loop import Rows
 from xsettle.exchange.codec import AvroCodec
 from xsettle.exchange.deadletter import Origin
 from xsettle.insured.location import InsuredLocation
-from xsettle.insured.row import LedgerRow
+from xsettle.insured.row import PersonRow
 from xsettle.scenario import Scenario, load_scenario
 from xsettle.treatment.location import Forward, TreatmentLocation
 
@@ -28,6 +29,12 @@ CONTRACT = Path(__file__).resolve().parents[1] / "data" / "contract"
 SCENARIO: Scenario = load_scenario(CONTRACT / "example-scenario.yaml")
 REQUESTS = AvroCodec("settlement_request")
 RESULTS = AvroCodec("settlement_result")
+CODECS = {
+    "settlement_request": REQUESTS,
+    "person_event": AvroCodec("person_event"),
+    "settlement_result": RESULTS,
+    "registry_result": AvroCodec("registry_result"),
+}
 TREATMENT = TreatmentLocation(
     list(SCENARIO.catalogs),
     {p.person_id: p.insured_region for p in SCENARIO.persons}.get,
@@ -78,20 +85,20 @@ def streams(draw: st.DrawFn) -> list[bytes]:
     return requests
 
 
-def _run(table: dict[bytes, LedgerRow], requests: list[bytes], batch: int) -> list[bytes]:
-    rows: Rows[LedgerRow] = Rows(table)
-    location = InsuredLocation(SCENARIO.directory(), REQUESTS, RESULTS)
+def _run(table: dict[bytes, PersonRow], requests: list[bytes], batch: int) -> list[bytes]:
+    rows: Rows[PersonRow] = Rows(table)
+    location = InsuredLocation(SCENARIO.directory(), CatalogIndex(list(SCENARIO.catalogs)), CODECS)
     published = []
     for start in range(0, len(requests), batch):
         event = Event()
         for payload in requests[start : start + batch]:
-            published.append(location.handle(payload, rows, event)[1])
+            published.append(location.handle_request(payload, rows, event).value)
         rows.write()
     return published
 
 
-def _ledgers(table: dict[bytes, LedgerRow]) -> dict[bytes, Any]:
-    return {key: row.ledger.to_dict() for key, row in table.items() if row.ledger is not None}
+def _ledgers(table: dict[bytes, PersonRow]) -> dict[bytes, Any]:
+    return {key: row.insured.to_dict() for key, row in table.items() if row.insured is not None}
 
 
 def _content(published: bytes) -> tuple[str, dict[str, Any]]:
@@ -109,10 +116,10 @@ def test_crash_after_k_and_replay_from_j_equals_the_uninterrupted_run(
     k -= k % batch  # a crash loses the batch in progress: state is as of a batch's end
     j = data.draw(st.integers(0, k), label="j")
 
-    clean: dict[bytes, LedgerRow] = {}
+    clean: dict[bytes, PersonRow] = {}
     expected = dict(map(_content, _run(clean, requests, batch)))
 
-    crashed: dict[bytes, LedgerRow] = {}
+    crashed: dict[bytes, PersonRow] = {}
     before = _run(crashed, requests[:k], batch)
     after = _run(crashed, requests[j:], batch)
 

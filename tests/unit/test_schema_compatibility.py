@@ -13,7 +13,14 @@ from fastavro.utils import generate_many
 
 from xsettle.exchange.codec import AvroCodec, released_versions, schema_json
 
-NAMES = ["hospital_claim", "settlement_request", "settlement_result", "dead_letter"]
+NAMES = (
+    "hospital_claim",
+    "settlement_request",
+    "settlement_result",
+    "dead_letter",
+    "person_event",
+    "registry_result",
+)
 
 
 @pytest.mark.parametrize("name", NAMES)

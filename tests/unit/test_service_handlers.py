@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from xsettle.engine import parse_event
+from xsettle.engine import CatalogIndex, parse_event
 from xsettle.exchange.agent_loop import Rows
 from xsettle.exchange.codec import AvroCodec, DecodeError
 from xsettle.exchange.deadletter import Origin
 from xsettle.exchange.records import ITEMISED, event_to_claim
 from xsettle.insured.location import InsuredLocation
-from xsettle.insured.row import LedgerRow
+from xsettle.insured.row import PersonRow
 from xsettle.scenario import Scenario, load_scenario
 from xsettle.treatment.location import Answer, Forward, TreatmentLocation
 
@@ -22,6 +22,15 @@ ORIGIN = Origin("xsettle.claims.v1", 2, 17, b"P-XZ-001")
 RECEIVED = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 REQUESTS = AvroCodec("settlement_request")
 RESULTS = AvroCodec("settlement_result")
+
+
+def codecs() -> dict[str, AvroCodec]:
+    return {
+        "settlement_request": REQUESTS,
+        "person_event": AvroCodec("person_event"),
+        "settlement_result": RESULTS,
+        "registry_result": AvroCodec("registry_result"),
+    }
 
 
 class Event:
@@ -47,18 +56,18 @@ class Insured:
     the agent loop does at a batch's end."""
 
     def __init__(self, scenario: Scenario) -> None:
-        self.table: dict[bytes, LedgerRow] = {}
-        self.rows: Rows[LedgerRow] = Rows(self.table)
+        self.table: dict[bytes, PersonRow] = {}
+        self.rows: Rows[PersonRow] = Rows(self.table)
         self.redelivered = 0
         self.location = InsuredLocation(
-            scenario.directory(), REQUESTS, RESULTS, on_redelivery=self._count
+            scenario.directory(), CatalogIndex(list(scenario.catalogs)), codecs(), self._count
         )
 
     def _count(self) -> None:
         self.redelivered += 1
 
     def deliver(self, payload: bytes) -> bytes:
-        _, published = self.location.handle(payload, self.rows, EVENT)
+        published = self.location.handle_request(payload, self.rows, EVENT).value
         self.rows.write()
         return published
 
@@ -111,7 +120,7 @@ def test_a_reversal_must_name_its_person(treatment: TreatmentLocation) -> None:
 @pytest.mark.parametrize(
     ("key", "problem"),
     [
-        (None, "key: a claim must be keyed by its person_id; it has no key"),
+        (None, "key: an event must be keyed by its person_id; it has no key"),
         (b"\xff\xfe", "key: must be the person_id in UTF-8; it is not UTF-8"),
         (b"P-JZ-002", "key: must be the person_id 'P-XZ-001', not 'P-JZ-002'"),
     ],
@@ -147,8 +156,9 @@ def test_a_redelivered_request_gets_its_first_bytes_and_pays_once(
     first, again = insured.deliver(payload), insured.deliver(payload)
     assert first == again
     assert insured.redelivered == 1
-    ledger = insured.table[b"P-XZ-001"].ledger
-    assert ledger is not None
+    state = insured.table[b"P-XZ-001"].insured
+    assert state is not None
+    ledger = state.ledger
     assert ledger.balance == 0  # 800.00 paid once from the account, not twice
     assert ledger.years[2025].visits["inpatient"] == 1
 
@@ -159,18 +169,21 @@ def test_a_late_redelivered_reversal_keeps_its_generation_and_changes_nothing(
     """Settle C, reverse C, settle C again, then the first reversal is redelivered: it
     gets back (C, REVERSED, generation 1) byte for byte; the re-settlement stands."""
     insured = Insured(scenario)
-    settle, reverse = scenario.events[0], {
-        "kind": "reverse",
-        "claim_id": scenario.events[0]["claim_id"],
-        "person_id": "P-XZ-001",
-    }
+    settle, reverse = (
+        scenario.events[0],
+        {
+            "kind": "reverse",
+            "claim_id": scenario.events[0]["claim_id"],
+            "person_id": "P-XZ-001",
+        },
+    )
     insured.deliver(_request(treatment, settle, "s-1"))
     reversal = _request(treatment, reverse, "r-1")
     first = insured.deliver(reversal)
     resettled = RESULTS.decode(insured.deliver(_request(treatment, settle, "s-2")))
-    before = insured.table[b"P-XZ-001"].ledger
+    before = insured.table[b"P-XZ-001"].insured.ledger
     assert insured.deliver(reversal) == first
-    after = insured.table[b"P-XZ-001"].ledger
+    after = insured.table[b"P-XZ-001"].insured.ledger
     assert before is not None and after is not None
     assert after.to_dict() == before.to_dict()
     assert after.settled(settle["claim_id"]) is not None
@@ -199,9 +212,12 @@ def test_a_failure_after_settling_leaves_the_row_as_it_was(
     def failing(record: dict[str, Any]) -> bytes:
         raise RuntimeError("producer gone")
 
-    insured.location.results = type("Failing", (), {"encode": staticmethod(failing)})()
+    insured.location.codecs = {
+        **insured.location.codecs,
+        "settlement_result": type("Failing", (), {"encode": staticmethod(failing)})(),
+    }
     with pytest.raises(RuntimeError):
-        insured.location.handle(
+        insured.location.handle_request(
             _request(treatment, scenario.events[2], "s-2"), insured.rows, EVENT
         )
     insured.rows.discard()
@@ -220,14 +236,18 @@ def test_the_insured_reads_requests_without_their_lines_and_settles_the_same(
         assert projected["detail"][field] == whole["detail"][field], field
     results = []
     for codec in (REQUESTS, AvroCodec("settlement_request", skip=ITEMISED)):
-        location = InsuredLocation(scenario.directory(), codec, RESULTS)
-        _, published = location.handle(payload, Rows({}), EVENT)
+        location = InsuredLocation(
+            scenario.directory(),
+            CatalogIndex(list(scenario.catalogs)),
+            {**codecs(), "settlement_request": codec},
+        )
+        published = location.handle_request(payload, Rows({}), EVENT).value
         results.append({k: v for k, v in RESULTS.decode(published).items() if k != "settled_at"})
     assert results[0] == results[1]
     assert results[0]["status"] == "SETTLED"
 
 
 def test_insured_undecodable_request_raises_decode_error(scenario: Scenario) -> None:
-    location = InsuredLocation(scenario.directory(), REQUESTS, RESULTS)
+    location = InsuredLocation(scenario.directory(), CatalogIndex([]), codecs())
     with pytest.raises(DecodeError):
-        location.handle(b"\x00\x00\x00\x00\x01junk", Rows({}), EVENT)
+        location.handle_request(b"\x00\x00\x00\x00\x01junk", Rows({}), EVENT)

@@ -51,10 +51,21 @@ def _port_open(port: int) -> bool:
 
 
 class EmbeddedBroker:
-    """A Tansu broker for the lifetime of a ``with`` block (or start()/stop())."""
+    """A Tansu broker for the lifetime of a ``with`` block (or start()/stop()).
 
-    def __init__(self, log_path: Path | None = None, port: int | None = None) -> None:
+    ``advertised_port``: the loopback port Tansu tells clients to use (in metadata)
+    instead of its own, for something in front of it there (a TLS-terminating proxy);
+    our start-up check then only waits for its own port, which clients do not use.
+    """
+
+    def __init__(
+        self,
+        log_path: Path | None = None,
+        port: int | None = None,
+        advertised_port: int | None = None,
+    ) -> None:
         self.port = port or free_port()
+        self.advertised_port = advertised_port or self.port
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -76,7 +87,7 @@ class EmbeddedBroker:
                     "--listener-url",
                     url,
                     "--advertised-listener-url",
-                    url,
+                    f"tcp://127.0.0.1:{self.advertised_port}",
                     "--storage-engine",
                     "memory://tansu/",
                 ],
@@ -103,6 +114,8 @@ class EmbeddedBroker:
                 raise BrokerError(
                     f"Tansu exited with code {self.process.returncode}{self._log_tail()}"
                 )
+            if _port_open(self.port) and self.advertised_port != self.port:
+                return  # metadata names the proxy's port: a client here would go there
             if _port_open(self.port):
                 try:
                     admin = KafkaAdminClient(

@@ -4,13 +4,9 @@ The embedded Tansu broker makes a joining consumer wait about half its session
 timeout, so embedded mode uses a short session; real Kafka keeps faust's defaults.
 """
 
-import contextlib
-import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import faust
-from faust import streams
 
 from ..settings import Settings
 from .host import free_port
@@ -54,30 +50,14 @@ def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
     )
 
 
-def raw_topic(app: faust.App, name: str, partitions: int) -> Any:
-    """A topic of undecoded bytes: decoding is ours, so bad bytes reach the dead letters."""
+def raw_topic(app: faust.App, *names: str, partitions: int) -> Any:
+    """A topic (or several, read as one stream) of undecoded bytes: decoding is ours, so
+    bad bytes reach the dead letters."""
     return app.topic(
-        name,
+        *names,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
         value_serializer="raw",
         partitions=partitions,
     )
-
-
-@contextlib.contextmanager
-def as_current(event: faust.EventT) -> Iterator[None]:
-    """Make ``event`` faust's current event for the table writes inside the block.
-
-    Our agents batch table writes (one per person per batch), so they write after
-    faust's per-event iteration, where no event is current; the RocksDB store files
-    each row under the current event's partition and refuses to write without one.
-    The event to name is the row's person's latest: its partition is the person's.
-    faust has a getter (``current_event``) but no public setter, hence its variable.
-    """
-    token = streams._current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        streams._current_event.reset(token)

@@ -20,6 +20,9 @@ from ..engine import (
 )
 from ..engine.claims import ClaimEvent
 from ..engine.intake import DetailLine
+from ..engine.lifecycle_results import EnrolResult, FilingResult
+from ..engine.persons import Filing
+from ..engine.vocabulary import Route
 
 FEE_DETAIL = "xsettle.v1.FeeDetail"
 AMOUNTS = "xsettle.v1.SettlementAmounts"
@@ -213,6 +216,7 @@ def result_record(
         "submitted_at": submitted_at,
         "settled_at": settled_at,
         "duplicate_of": duplicate_of,
+        "route": result.route.value if result.route is Route.MANUAL else None,
     }
 
 
@@ -226,4 +230,71 @@ def record_result(record: dict[str, Any]) -> Result:
         amounts=Amounts(**amounts) if amounts else None,
         reason=Reason(record["reason"]) if record["reason"] else None,
         message=record["message"],
+        route=Route(record["route"]) if record.get("route") else Route.DIRECT,
+    )
+
+
+def person_event_to_event(record: dict[str, Any]) -> dict[str, Any]:
+    """A decoded ``PersonEvent`` as the scenario-style event the engine validates: a
+    null field is an absent one (Avro cannot tell them apart), and
+    ``clear_assistance_group`` is the JSON form's ``assistance_group: null``."""
+    event = {
+        key: value
+        for key, value in record.items()
+        if value is not None and key != "clear_assistance_group"
+    }
+    if record.get("clear_assistance_group"):
+        event["assistance_group"] = None
+    return event
+
+
+def registry_result_record(
+    outcome: EnrolResult | FilingResult,
+    *,
+    kind: str,
+    person_id: str | None,
+    request_id: str,
+    submitted_at: datetime | None,
+    settled_at: datetime,
+) -> dict[str, Any]:
+    """A ``RegistryResult``: the answer to an enrol, file or cancel_filing; a filing's
+    fields describe it as filed (FILED) or as it now ends (FILING_CANCELLED)."""
+    filing = outcome.filing if isinstance(outcome, FilingResult) else None
+    subject = outcome.filing_id if isinstance(outcome, FilingResult) else outcome.person_id
+    basis = [person_id or "", kind, subject or "", outcome.status.value, request_id]
+    return {
+        "result_id": hashlib.blake2b("|".join(basis).encode(), digest_size=12).hexdigest(),
+        "request_id": request_id,
+        "kind": kind,
+        "status": outcome.status.value,
+        "person_id": person_id,
+        "filing_id": outcome.filing_id if isinstance(outcome, FilingResult) else None,
+        "reason": outcome.reason.value if outcome.reason else None,
+        "message": outcome.message,
+        "filing_type": filing.type if filing else None,
+        "treatment_region": filing.treatment_region if filing else None,
+        "valid_from": filing.valid_from if filing else None,
+        "valid_to": filing.valid_to if filing else None,
+        "balc": outcome.balc if isinstance(outcome, EnrolResult) else None,
+        "submitted_at": submitted_at,
+        "settled_at": settled_at,
+    }
+
+
+def record_registry_result(record: dict[str, Any]) -> EnrolResult | FilingResult:
+    """The engine's answer from a decoded ``RegistryResult`` (prints as offline)."""
+    status = Status(record["status"])
+    reason = Reason(record["reason"]) if record["reason"] else None
+    if record["kind"] == "enrol":
+        return EnrolResult(record["person_id"], status, record["balc"], reason, record["message"])
+    filing = None
+    if record["filing_type"] is not None:
+        filing = Filing(
+            type=record["filing_type"],
+            treatment_region=record["treatment_region"],
+            valid_from=record["valid_from"],
+            valid_to=record["valid_to"],
+        )
+    return FilingResult(
+        record["filing_id"], status, record["person_id"], filing, reason, record["message"]
     )

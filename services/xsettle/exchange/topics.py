@@ -12,6 +12,10 @@ from .broker import TopicSpec
 
 WEEK_MS = 7 * 24 * 3600 * 1000
 
+PERSON_EVENT_KINDS = ("enrol", "file", "cancel_filing", "manual")
+"""Kinds the insured side submits (§5): they travel on :attr:`Topics.person_events`;
+claims (``settle``, ``reverse``) on :attr:`Topics.claims`."""
+
 
 @dataclass(frozen=True)
 class Topics:
@@ -33,6 +37,18 @@ class Topics:
         return f"{self.namespace}.settlement-results.v1"
 
     @property
+    def person_events(self) -> str:
+        """Insured-side life-cycle events (PersonEvent Avro or JSON): enrol, file,
+        cancel_filing, manual → insured-location service."""
+        return f"{self.namespace}.person-events.v1"
+
+    @property
+    def registry_results(self) -> str:
+        """Answers to enrol, file and cancel_filing (RegistryResult Avro): → registry
+        clients, dashboards. Manual reimbursements answer on :attr:`results`."""
+        return f"{self.namespace}.registry-results.v1"
+
+    @property
     def dead_letters(self) -> str:
         """Undecodable inputs (DeadLetter Avro) with their origin; keyed by source topic."""
         return f"{self.namespace}.dead-letter.v1"
@@ -42,5 +58,7 @@ class Topics:
             TopicSpec(self.claims, partitions, retention_ms=WEEK_MS),
             TopicSpec(self.requests, partitions, retention_ms=WEEK_MS),
             TopicSpec(self.results, partitions, retention_ms=4 * WEEK_MS),
+            TopicSpec(self.person_events, partitions, retention_ms=WEEK_MS),
+            TopicSpec(self.registry_results, partitions, retention_ms=4 * WEEK_MS),
             TopicSpec(self.dead_letters, partitions, retention_ms=4 * WEEK_MS),
         ]

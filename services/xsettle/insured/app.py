@@ -1,13 +1,21 @@
 """The insured-location service (参保地) as a faust app.
 
-Requests arrive keyed by person; each person's row (ledger and answers given) lives
-in a changelog-backed table partitioned like the requests, so a restarted or
-rebalanced worker recovers it. Answers go out only once the row that records them
-is in the changelog (``durable_before_send``): see :mod:`xsettle.exchange.agent_loop`.
+It takes settlement requests (from the treatment location) and the insured side's own
+events (enrol, file, cancel_filing, manual) in one stream: both topics are keyed by
+person and co-partitioned, so a person's events meet one worker and one row. Each
+person's row (state and answers given) lives in a changelog-backed table partitioned
+like the topics, so a restarted or rebalanced worker recovers it. Answers go out only
+once the row that records them is in the changelog (``durable_before_send``): see
+:mod:`xsettle.exchange.agent_loop`.
 """
 
-import faust
+from datetime import UTC, datetime
+from typing import Any
 
+import faust
+from faust.web import Request, Response, View
+
+from ..engine import CatalogIndex
 from ..exchange.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
 from ..exchange.codec import AvroCodec
 from ..exchange.deadletter import Origin
@@ -19,36 +27,45 @@ from ..exchange.topics import Topics
 from ..reference import load_reference
 from ..settings import Settings
 from .location import SERVICE, InsuredLocation
-from .row import LedgerRow, LedgerRowValue
+from .queries import person_view, settlements_view
+from .row import PersonRow, PersonRowValue
 
 BATCH = 500
-"""Requests taken per batch: large enough to amortise, small enough for latency."""
+"""Events taken per batch: large enough to amortise, small enough for latency."""
 
 
 def build(settings: Settings) -> faust.App:
     app = make_app(SERVICE, settings)
-    registry = registry_from_env()
+    registry = registry_from_env(settings)
     topics = Topics(settings.namespace)
     status = Status()
-    requests = raw_topic(app, topics.requests, settings.partitions)
-    results = raw_topic(app, topics.results, settings.partitions)
-    dead_letters = raw_topic(app, topics.dead_letters, settings.partitions)
+    partitions = settings.partitions
+    inputs = raw_topic(app, topics.requests, topics.person_events, partitions=partitions)
+    results = raw_topic(app, topics.results, partitions=partitions)
+    registry_results = raw_topic(app, topics.registry_results, partitions=partitions)
+    dead_letters = raw_topic(app, topics.dead_letters, partitions=partitions)
     # Keyed by person bytes; without use_partitioner a row's changelog record goes to
     # the partition of the message that wrote it, which is its person's partition.
-    rows: Rows[LedgerRow] = Rows(
-        versioned_table(
-            app,
-            "ledgers",
-            lambda row: row.version,
-            key_type=bytes,
-            value_type=LedgerRowValue,
-            partitions=settings.partitions,
-        )
+    table = versioned_table(
+        app,
+        "ledgers",
+        lambda row: row.version,
+        key_type=bytes,
+        value_type=PersonRowValue,
+        partitions=partitions,
     )
+    rows: Rows[PersonRow] = Rows(table)
+    reference = load_reference(settings)
+    directory = reference.directory()
     location = InsuredLocation(
-        load_reference(settings).directory(),
-        AvroCodec("settlement_request", registry, skip=ITEMISED),
-        AvroCodec("settlement_result", registry),
+        directory,
+        CatalogIndex(list(reference.catalogs)),
+        {
+            "settlement_request": AvroCodec("settlement_request", registry, skip=ITEMISED),
+            "person_event": AvroCodec("person_event", registry),
+            "settlement_result": AvroCodec("settlement_result", registry),
+            "registry_result": AvroCodec("registry_result", registry),
+        },
         on_redelivery=status.count_redelivery,
     )
     loop = AgentLoop(
@@ -60,14 +77,40 @@ def build(settings: Settings) -> faust.App:
         durable_before_send=True,
     )
 
-    def settle_one(event: faust.EventT, origin: Origin, outbox: Outbox) -> None:
-        key, result = location.handle(event.message.value, rows, event)
-        outbox.send(results, key, result)
+    def take(event: faust.EventT, origin: Origin, outbox: Outbox) -> None:
+        message = event.message
+        if message.topic == topics.requests:
+            reply = location.handle_request(message.value, rows, event)
+        else:
+            received = datetime.fromtimestamp(message.timestamp, UTC)
+            reply = location.handle_person_event(message.value, origin, received, rows, event)
+        outbox.send(registry_results if reply.registry else results, reply.key, reply.value)
 
-    @app.agent(requests)
-    async def settle_requests(stream: faust.StreamT) -> None:
+    @app.agent(inputs)
+    async def insured_events(stream: faust.StreamT) -> None:
         async for events in stream.take_events(BATCH, within=0.01):
-            await loop.run(events, settle_one)
+            await loop.run(events, take)
 
-    add_health(app, status, settings.bootstrap)
+    def row_of(person_id: str) -> PersonRow | None:
+        return table.get(person_id.encode())  # type: ignore[no-any-return]
+
+    @app.page("/persons/{person_id}")
+    class Person(View):
+        @app.table_route(table=table, match_info="person_id")
+        async def get(self, request: Request, person_id: str) -> Response:
+            return _json(self, person_view(person_id, row_of(person_id), directory))
+
+    @app.page("/persons/{person_id}/settlements")
+    class Settlements(View):
+        @app.table_route(table=table, match_info="person_id")
+        async def get(self, request: Request, person_id: str) -> Response:
+            return _json(self, settlements_view(person_id, row_of(person_id), directory))
+
+    add_health(app, status, settings.require_bootstrap("a worker"))
     return app
+
+
+def _json(view: View, body: dict[str, Any] | None) -> Response:
+    if body is None:
+        return view.json({"error": "unknown person"}, status=404)
+    return view.json(body)

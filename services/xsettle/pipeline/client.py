@@ -20,7 +20,7 @@ from ..exchange.records import event_to_claim
 from ..exchange.registry import registry_from_env
 from ..exchange.security import client_options
 from ..exchange.tansu import FETCH_WAIT_MS
-from ..exchange.topics import Topics
+from ..exchange.topics import PERSON_EVENT_KINDS, Topics
 
 
 def _json_default(value: Any) -> str:
@@ -29,6 +29,10 @@ def _json_default(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def is_person_event(event: Any) -> bool:
+    return isinstance(event, dict) and event.get("kind") in PERSON_EVENT_KINDS
 
 
 def encode_json(event: Any) -> bytes:
@@ -52,19 +56,31 @@ class ExchangeClient:
             enable_auto_commit=False,
             fetch_max_wait_ms=FETCH_WAIT_MS,
         )
-        partitions = self.consumer.partitions_for_topic(topics.results) or set()
-        self.partitions = [TopicPartition(topics.results, p) for p in sorted(partitions)]
+        self.partitions = [
+            TopicPartition(topic, p)
+            for topic in (topics.results, topics.registry_results)
+            for p in sorted(self.consumer.partitions_for_topic(topic) or ())
+        ]
         self.consumer.assign(self.partitions)
         self.consumer.seek_to_end(*self.partitions)
         for partition in self.partitions:  # resolve positions now, before anything is sent
             self.consumer.position(partition)
         self.claim_codec = AvroCodec("hospital_claim", registry_from_env())
         self.result_codec = AvroCodec("settlement_result", registry_from_env())
+        self.seen: dict[str, dict[str, Any]] = {}
+        """Every result read, by request id (the first, if redelivered)."""
+        self.codecs = {
+            topics.results: self.result_codec,
+            topics.registry_results: AvroCodec("registry_result", registry_from_env()),
+        }
 
     def submit(self, event: Any, request_id: str, person_id: str | None) -> None:
-        """Send one hospital claim as JSON, exactly as given (malformed claims included)."""
+        """Send one event as JSON, exactly as given (malformed ones included): a claim to
+        the claims topic, an insured-side event (§5) to the person-event topic."""
         body = {**event, "request_id": request_id} if isinstance(event, dict) else event
-        self._send(person_id, encode_json(body))
+        topic = self.topics.person_events if is_person_event(event) else self.topics.claims
+        key = person_id.encode() if person_id else None
+        self.producer.send(topic, key=key, value=encode_json(body))
 
     def submit_avro(self, event: ClaimEvent, request_id: str) -> None:
         """Send one validated claim in the Avro form."""
@@ -91,23 +107,25 @@ class ExchangeClient:
     ) -> dict[str, dict[str, Any]]:
         """Results by request id, first one wins (a redelivered request may answer twice).
 
-        Reads on from where the last call stopped; ``already`` carries earlier finds,
+        Reads on from where the last call stopped and keeps every result it reads, so a
+        later call finds what an earlier one read past; ``already`` adds earlier finds,
         ``stop_after`` returns early once that many are found.
         """
         wanted = set(request_ids)
-        found = dict(already or {})
+        for request_id, result in (already or {}).items():
+            self.seen.setdefault(request_id, result)
         goal = min(len(wanted), stop_after) if stop_after is not None else len(wanted)
         deadline = time.monotonic() + timeout
-        while len(wanted & found.keys()) < goal and time.monotonic() < deadline:
+        while len(wanted & self.seen.keys()) < goal and time.monotonic() < deadline:
             for records in self.consumer.poll(timeout_ms=200, max_records=5000).values():
                 for record in records:
-                    result = self.result_codec.decode(record.value)
+                    result = self.codecs[record.topic].decode(record.value)
                     request_id = result["request_id"]
-                    if request_id in wanted and request_id not in found:
-                        found[request_id] = result
-                        if on_result is not None:
+                    if request_id not in self.seen:
+                        self.seen[request_id] = result
+                        if on_result is not None and request_id in wanted:
                             on_result(result)
-        return found
+        return {rid: self.seen[rid] for rid in wanted if rid in self.seen}
 
     def close(self) -> None:
         self.producer.close()

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..engine import Result
+from ..engine.events import Outcome
 from ..errors import XsettleError
-from ..exchange.records import record_result
+from ..exchange.records import record_registry_result, record_result
 from ..scenario import Scenario
 from .chaos import Chaos
-from .client import ExchangeClient
+from .client import ExchangeClient, is_person_event
 from .cluster import Cluster
 
 
@@ -40,11 +40,31 @@ def submit_scenario(
     events: list[Any],
     run_id: str,
     first: int = 0,
+    timeout: float = 120.0,
 ) -> list[str]:
+    """Send events in order, each keyed by its person, as their producers would.
+
+    Claims reach the insured location through the treatment location; the insured
+    side's events (§5) go to it directly. So that each person's events are applied
+    in scenario order, a person's event that takes the other path than their
+    unanswered ones waits for those answers first, as a patient's claim waits for
+    the filing to be confirmed (线上备案, 即时生效). Different persons never wait.
+    """
     request_ids = []
+    pending: dict[str, tuple[bool, list[str]]] = {}
+    """Per person: the path of their unanswered events, and those events."""
     for index, event in enumerate(events, start=first):
         request_id = f"{run_id}-{index}"
-        client.submit(event, request_id, person_key(event))
+        person = person_key(event)
+        if person is not None:
+            path = is_person_event(event)
+            waiting = pending.get(person)
+            if waiting is not None and waiting[0] != path:
+                client.flush()
+                client.collect(waiting[1], timeout)
+                del pending[person]
+            pending.setdefault(person, (path, []))[1].append(request_id)
+        client.submit(event, request_id, person)
         request_ids.append(request_id)
     client.flush()
     return request_ids
@@ -57,7 +77,7 @@ def settle_via_kafka(
     chaos: int = 0,
     seed: int | None = None,
     inspect: Callable[[Cluster], None] | None = None,
-) -> tuple[list[Result], str | None]:
+) -> tuple[list[Outcome], str | None]:
     """Run the events through a fresh cluster; its logs are kept only if something fails.
 
     With ``chaos`` > 0 the events go in ``chaos + 1`` parts, and after each part but the
@@ -94,7 +114,12 @@ def settle_via_kafka(
             f"within {timeout:.0f}s (first: {missing[0]}); logs in {run_dir}"
         )
     shutil.rmtree(run_dir, ignore_errors=True)
-    return [record_result(found[rid]) for rid in request_ids], summary
+    return [_answer(found[rid]) for rid in request_ids], summary
+
+
+def _answer(record: dict[str, Any]) -> Outcome:
+    """The engine's answer from a decoded result of either result topic."""
+    return record_registry_result(record) if "kind" in record else record_result(record)
 
 
 def _parts(events: list[Any], count: int) -> list[list[Any]]:

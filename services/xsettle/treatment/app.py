@@ -16,11 +16,12 @@ from ..exchange.codec import AvroCodec
 from ..exchange.deadletter import Origin
 from ..exchange.faust_app import make_app, raw_topic
 from ..exchange.health import add_health
+from ..exchange.inbound import bounded
 from ..exchange.registry import registry_from_env
 from ..exchange.topics import Topics
 from ..reference import load_reference
 from ..settings import Settings
-from .location import SERVICE, Answer, TreatmentLocation, bounded
+from .location import SERVICE, Answer, TreatmentLocation
 from .register import ClaimRegister, Entry, entry_version
 
 BATCH = 500
@@ -39,11 +40,11 @@ def build(settings: Settings) -> faust.App:
     )
     request_codec = AvroCodec("settlement_request", registry)
     result_codec = AvroCodec("settlement_result", registry)
-    claims = raw_topic(app, topics.claims, settings.partitions)
-    requests = raw_topic(app, topics.requests, settings.partitions)
-    results = raw_topic(app, topics.results, settings.partitions)
+    claims = raw_topic(app, topics.claims, partitions=settings.partitions)
+    requests = raw_topic(app, topics.requests, partitions=settings.partitions)
+    results = raw_topic(app, topics.results, partitions=settings.partitions)
     dead_letters = (
-        raw_topic(app, topics.dead_letters, settings.partitions),
+        raw_topic(app, topics.dead_letters, partitions=settings.partitions),
         AvroCodec("dead_letter", registry),
     )
     # Keyed by (person, claim); without use_partitioner a row's changelog record goes
@@ -85,8 +86,8 @@ def build(settings: Settings) -> faust.App:
             await closing_loop.run(events, close_claim)
 
     @app.page("/claims/{person_id}/{claim_id}")
-    @app.table_route(table=table, match_info="person_id")
     class ClaimState(View):
+        @app.table_route(table=table, match_info="person_id")
         async def get(self, request: Request, person_id: str, claim_id: str) -> Response:
             entry = register.lookup(person_id, claim_id)
             if entry is None:
@@ -96,5 +97,5 @@ def build(settings: Settings) -> faust.App:
                 )
             return self.json(entry)
 
-    add_health(app, status, settings.bootstrap)
+    add_health(app, status, settings.require_bootstrap("a worker"))
     return app

@@ -5,28 +5,18 @@ normalised request keyed by person, or answers at once with a rejection. No Kafk
 here; the faust app moves the bytes.
 """
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from ..engine import (
-    Catalog,
-    CatalogIndex,
-    InvalidClaim,
-    Reason,
-    Result,
-    ReverseEvent,
-    normalise,
-    parse_event,
-)
-from ..engine.claims import ID_LIMIT
-from ..engine.errors import shown
+from ..engine import Catalog, CatalogIndex, Reason, Result, ReverseEvent, SettleEvent, normalise
+from ..engine.claims import ManualEvent
+from ..engine.events import Unreadable, read_event
 from ..engine.results import rejected
-from ..exchange.codec import AvroCodec, DecodeError, looks_like_avro
+from ..exchange.codec import AvroCodec
 from ..exchange.deadletter import Origin
+from ..exchange.inbound import decode_event, key_problem, person_of, request_id_of
 from ..exchange.records import claim_to_event, result_record, reverse_request, settle_request
 
 SERVICE = "treatment"
@@ -60,31 +50,26 @@ class TreatmentLocation:
         self.insured_region_of = insured_region_of
         self.claims = claims
 
-    def decode(self, payload: bytes) -> Any:
-        """A hospital claim as an event dict: Avro when framed as Avro, else JSON."""
-        if looks_like_avro(payload):
-            return claim_to_event(self.claims.decode(payload))
-        try:
-            return json.loads(payload, parse_float=Decimal)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-            raise DecodeError(f"neither Avro nor JSON: {error}") from None
-
     def handle(self, payload: bytes, origin: Origin, received: datetime) -> Forward | Answer:
         """Validate and split one claim; raises DecodeError for bytes that are no claim.
 
         ``received`` is the message's own timestamp, so a redelivered claim is
         forwarded, or answered, exactly as the first time.
         """
-        raw = self.decode(payload)
-        request_id = _request_id(raw, origin)
+        raw = decode_event(payload, self.claims, claim_to_event)
+        request_id = request_id_of(raw, origin)
         try:
-            event = parse_event(raw)
-            _check_key(origin.key, event.person_id, event.claim_id)
-        except InvalidClaim as invalid:
-            person = raw.get("person_id") if isinstance(raw, dict) else None
-            person = person if isinstance(person, str) and 0 < len(person) <= ID_LIMIT else None
-            result = rejected(invalid.claim_id, Reason.INVALID_CLAIM, invalid.message)
-            return self._answer(result, request_id, person, received)
+            event = read_event(raw)
+        except Unreadable as unreadable:
+            assert isinstance(unreadable.answer, Result), "claims are answered as claims"
+            return self._answer(unreadable.answer, request_id, person_of(raw), received)
+        problem = key_problem(origin.key, event.person_id)
+        if not isinstance(event, SettleEvent | ReverseEvent) or isinstance(event, ManualEvent):
+            problem = f"kind: {event.kind} is the insured side's: send it to the person-event topic"
+        if problem is not None:
+            claim_id = getattr(event, "claim_id", None)
+            result = rejected(claim_id, Reason.INVALID_CLAIM, problem)
+            return self._answer(result, request_id, person_of(raw), received)
         if isinstance(event, ReverseEvent):
             return Forward(
                 event.person_id,
@@ -129,37 +114,3 @@ class TreatmentLocation:
             settled_at=received,
         )
         return Answer(person_id, record)
-
-
-def bounded(key: bytes | None) -> bytes | None:
-    """A message key fit to echo on an answer: a key longer than any id is dropped."""
-    return key if key is None or len(key) <= ID_LIMIT else None
-
-
-def _check_key(key: bytes | None, person_id: str, claim_id: str) -> None:
-    """A claim is keyed by its person: that key is what keeps a person's events in order."""
-    if key is None:
-        raise InvalidClaim(claim_id, "key: a claim must be keyed by its person_id; it has no key")
-    try:
-        text = key.decode()
-    except UnicodeDecodeError:
-        raise InvalidClaim(
-            claim_id, "key: must be the person_id in UTF-8; it is not UTF-8"
-        ) from None
-    if text != person_id:
-        raise InvalidClaim(
-            claim_id, f"key: must be the person_id {shown(person_id)}, not {shown(text)}"
-        )
-
-
-def _request_id(raw: Any, origin: Origin) -> str:
-    """The producer's request id, else one derived from the message's position.
-
-    Derived ids are stable across redelivery, which is what makes replays harmless.
-    """
-    given = raw.get("request_id") if isinstance(raw, dict) else None
-    return (
-        given
-        if isinstance(given, str) and 0 < len(given) <= ID_LIMIT
-        else f"{origin.topic}/{origin.partition}/{origin.offset}"
-    )
