@@ -23,6 +23,9 @@ LETTER: dict[str, Any] = {
     "payload": b"\x00garbage",
     "service": "treatment",
     "failed_at": datetime(2025, 3, 1, 8, 0, tzinfo=UTC),
+    "payload_size": 8,
+    "payload_sha256": None,
+    "key_sha256": None,
 }
 
 
