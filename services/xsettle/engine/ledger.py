@@ -6,6 +6,7 @@ medical types. The personal-account balance is per person. Each settled claim ke
 exactly what it added, so a reversal (结算撤销) takes back exactly that.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -25,14 +26,15 @@ class YearTotals:
     critical_illness: Decimal = ZERO
     assistance: Decimal = ZERO
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, money: Callable[[Decimal], str] = str) -> dict[str, Any]:
+        """Amounts as exact text: ``str`` to store (keeps every digit), ``fmt_money`` to show."""
         return {
-            "deductible": {k: str(v) for k, v in self.deductible.items()},
-            "fund": {k: str(v) for k, v in self.fund.items()},
+            "deductible": {k: money(v) for k, v in self.deductible.items()},
+            "fund": {k: money(v) for k, v in self.fund.items()},
             "visits": dict(self.visits),
-            "burden": str(self.burden),
-            "critical_illness": str(self.critical_illness),
-            "assistance": str(self.assistance),
+            "burden": money(self.burden),
+            "critical_illness": money(self.critical_illness),
+            "assistance": money(self.assistance),
         }
 
     @classmethod
@@ -90,29 +92,12 @@ class ClaimRecord:
         )
 
 
-REPLIES_KEPT = 16
-"""A person's latest requests whose answers are kept. A crash replays what came after
-the last committed offset (commits run every second), so redelivery is harmless while
-no person has more than this many requests in that window: far more than a patient's
-claims in a second, but a synthetic load that sends one person dozens of requests per
-second can exceed it (a replayed settle of a claim reversed since would then settle it
-again, with a new result id; the money nets out, the counts do not)."""
-
-
 @dataclass(slots=True)
 class Ledger:
     person_id: str
     balance: Decimal
     years: dict[int, YearTotals] = field(default_factory=dict)
     claims: dict[str, ClaimRecord] = field(default_factory=dict)
-    replies: dict[str, Result] = field(default_factory=dict)
-    """The results of the person's latest requests, by request id: a request redelivered
-    after a crash gets its first answer again instead of being applied twice."""
-
-    def remember(self, request_id: str, result: Result) -> None:
-        self.replies[request_id] = result
-        while len(self.replies) > REPLIES_KEPT:
-            del self.replies[next(iter(self.replies))]
 
     def year(self, year: int) -> YearTotals:
         totals = self.years.get(year)
@@ -184,7 +169,6 @@ class Ledger:
             "balance": str(self.balance),
             "years": {str(year): totals.to_dict() for year, totals in self.years.items()},
             "claims": {claim: record.to_state() for claim, record in self.claims.items()},
-            "replies": {request: result.to_state() for request, result in self.replies.items()},
         }
 
     @classmethod
@@ -194,5 +178,4 @@ class Ledger:
             balance=Decimal(data["balance"]),
             years={int(y): YearTotals.from_dict(t) for y, t in data["years"].items()},
             claims={c: ClaimRecord.from_state(r) for c, r in data["claims"].items()},
-            replies={q: Result.from_state(r) for q, r in data["replies"].items()},
         )

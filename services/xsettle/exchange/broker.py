@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
@@ -24,7 +23,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from ..errors import XsettleError
 from ..settings import Settings, inherited_environ
-from .host import die_with_parent, free_port
+from .host import Started, die_with_parent, free_port
 from .security import client_options
 
 
@@ -50,7 +49,7 @@ def _port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-class EmbeddedBroker:
+class EmbeddedBroker(Started):
     """A Tansu broker for the lifetime of a ``with`` block (or start()/stop()).
 
     ``advertised_port``: the loopback port Tansu tells clients to use (in metadata)
@@ -152,17 +151,6 @@ class EmbeddedBroker:
         deadline = time.monotonic() + timeout
         while _port_open(self.port) and time.monotonic() < deadline:
             time.sleep(0.05)
-
-    def __enter__(self) -> "EmbeddedBroker":
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 @dataclass(frozen=True)

@@ -220,6 +220,31 @@ def result_record(
     }
 
 
+def answer_on_receipt(
+    result: Result,
+    *,
+    request_id: str,
+    person_id: str | None,
+    insured_region: str | None,
+    received: datetime,
+    treatment_region: str | None = None,
+    medical_type: str | None = None,
+) -> dict[str, Any]:
+    """A ``SettlementResult`` decided from the message alone (a malformed event, a region
+    with no catalog): settled on receipt, so a redelivery gives the very same record."""
+    return result_record(
+        result,
+        request_id=request_id,
+        generation=0,
+        person_id=person_id,
+        insured_region=insured_region,
+        treatment_region=treatment_region,
+        medical_type=medical_type,
+        submitted_at=received,
+        settled_at=received,
+    )
+
+
 def record_result(record: dict[str, Any]) -> Result:
     """The engine's result from a decoded ``SettlementResult``."""
     amounts = record["amounts"]

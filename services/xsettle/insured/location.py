@@ -33,6 +33,7 @@ from ..exchange.codec import AvroCodec
 from ..exchange.deadletter import Origin
 from ..exchange.inbound import decode_event, key_problem, person_of, request_id_of
 from ..exchange.records import (
+    answer_on_receipt,
     person_event_to_event,
     registry_result_record,
     request_detail,
@@ -255,16 +256,8 @@ class InsuredLocation:
                 settled_at=received,
             )
             return Reply(True, key, self.codecs["registry_result"].encode(record))
-        record = result_record(
-            answer,
-            request_id=request_id,
-            generation=0,
-            person_id=person,
-            insured_region=None,
-            treatment_region=None,
-            medical_type=None,
-            submitted_at=received,
-            settled_at=received,
+        record = answer_on_receipt(
+            answer, request_id=request_id, person_id=person, insured_region=None, received=received
         )
         return Reply(False, key, self.codecs["settlement_result"].encode(record))
 

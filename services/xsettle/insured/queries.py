@@ -10,7 +10,7 @@ from typing import Any
 
 from ..engine import Directory
 from ..engine.insured import Insured
-from ..engine.ledger import ClaimRecord, YearTotals
+from ..engine.ledger import ClaimRecord
 from ..engine.money import fmt_money
 from ..engine.persons import FilingEntry
 from .row import PersonRow
@@ -45,7 +45,8 @@ def person_view(
         ],
         "balance": fmt_money(insured.balance),
         "years": {
-            str(year): _year(totals) for year, totals in sorted(insured.ledger.years.items())
+            str(year): totals.to_dict(fmt_money)
+            for year, totals in sorted(insured.ledger.years.items())
         },
     }
 
@@ -60,17 +61,6 @@ def settlements_view(
     return {
         "person_id": person_id,
         "settlements": [_claim(record) for record in insured.ledger.claims.values()],
-    }
-
-
-def _year(totals: YearTotals) -> dict[str, Any]:
-    return {
-        "deductible": {kind: fmt_money(v) for kind, v in totals.deductible.items()},
-        "fund": {kind: fmt_money(v) for kind, v in totals.fund.items()},
-        "visits": dict(totals.visits),
-        "burden": fmt_money(totals.burden),
-        "critical_illness": fmt_money(totals.critical_illness),
-        "assistance": fmt_money(totals.assistance),
     }
 
 

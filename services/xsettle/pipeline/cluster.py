@@ -8,10 +8,9 @@ messages.
 
 import contextlib
 from pathlib import Path
-from types import TracebackType
 
 from ..exchange.broker import EmbeddedBroker, ensure_topics, open_broker
-from ..exchange.host import free_port
+from ..exchange.host import Started, free_port
 from ..exchange.topics import Topics
 from ..scenario import Scenario
 from ..settings import Settings
@@ -28,7 +27,7 @@ def write_reference(reference: Scenario, path: Path) -> Path:
     return path
 
 
-class Cluster:
+class Cluster(Started):
     def __init__(
         self,
         reference: Scenario,
@@ -104,14 +103,3 @@ class Cluster:
         self.workers.clear()
         self._resources.close()
         self.broker = None
-
-    def __enter__(self) -> "Cluster":
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()

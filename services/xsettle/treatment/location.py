@@ -17,7 +17,12 @@ from ..engine.results import rejected
 from ..exchange.codec import AvroCodec
 from ..exchange.deadletter import Origin
 from ..exchange.inbound import decode_event, key_problem, person_of, request_id_of
-from ..exchange.records import claim_to_event, result_record, reverse_request, settle_request
+from ..exchange.records import (
+    answer_on_receipt,
+    claim_to_event,
+    reverse_request,
+    settle_request,
+)
 
 SERVICE = "treatment"
 
@@ -100,17 +105,14 @@ class TreatmentLocation:
         treatment_region: str | None = None,
         medical_type: str | None = None,
     ) -> Answer:
-        """The treatment location's own answer (checks 1–2): decided on receipt, so
-        ``settled_at`` is the receipt time and a redelivery gives the same record."""
-        record = result_record(
+        """The treatment location's own answer (checks 1–2), decided on receipt."""
+        record = answer_on_receipt(
             result,
             request_id=request_id,
-            generation=0,
             person_id=person_id,
             insured_region=self.insured_region_of(person_id) if person_id else None,
+            received=received,
             treatment_region=treatment_region,
             medical_type=medical_type,
-            submitted_at=received,
-            settled_at=received,
         )
         return Answer(person_id, record)
