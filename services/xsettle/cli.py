@@ -137,6 +137,38 @@ def _service_builder(service: str) -> Callable[[Settings], "faust.App"]:
     return build
 
 
+def _submit(args: argparse.Namespace) -> int:
+    from .tools.submit import submit
+
+    return submit(Settings.from_env(), args.file, strict=args.strict)
+
+
+def _results(args: argparse.Namespace) -> int:
+    from .tools.results import print_results
+
+    return print_results(
+        Settings.from_env(),
+        from_beginning=args.from_beginning,
+        follow=args.follow,
+        person=args.person,
+        claim=args.claim,
+        dead_letters=args.dead_letters,
+    )
+
+
+def _dead_letters_list(args: argparse.Namespace) -> int:
+    from .tools.dead_letters import list_letters
+
+    return list_letters(Settings.from_env(), from_beginning=args.from_beginning, follow=args.follow)
+
+
+def _dead_letters_replay(args: argparse.Namespace) -> int:
+    from .tools.dead_letters import letter_position, replay_letters
+
+    positions = None if args.all else [letter_position(text) for text in args.offset]
+    return replay_letters(Settings.from_env(), positions)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xsettle", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -191,7 +223,57 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run one service worker (reads the environment)")
     worker.add_argument("service", choices=["treatment", "insured", "dashboard"])
     worker.set_defaults(handler=_worker)
+    _add_console_tools(commands)
     return parser
+
+
+def _add_console_tools(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """``submit``, ``results`` and ``dead-letters``: the topics from a terminal."""
+    reading = argparse.ArgumentParser(add_help=False)
+    reading.add_argument(
+        "--from-beginning",
+        action="store_true",
+        help="from the oldest retained record, ending at the topic's end (without it: "
+        "only new records, followed until Ctrl-C)",
+    )
+    reading.add_argument(
+        "--follow", action="store_true", help="keep reading new records until Ctrl-C"
+    )
+    submit = commands.add_parser(
+        "submit", help="publish JSON Lines of claims and events (file or stdin), keyed by person"
+    )
+    submit.add_argument("file", nargs="?", help="JSON Lines file (default or '-': stdin)")
+    submit.add_argument(
+        "--strict", action="store_true", help="stop at the first line that cannot be sent"
+    )
+    submit.set_defaults(handler=_submit)
+    results = commands.add_parser(
+        "results", parents=[reading], help="the result topic as JSON Lines, deduped by result_id"
+    )
+    results.add_argument("--person", metavar="P", help="only this person's results")
+    results.add_argument("--claim", metavar="C", help="only this claim's results")
+    results.add_argument(
+        "--dead-letters", action="store_true", help="the dead-letter topic instead"
+    )
+    results.set_defaults(handler=_results)
+    letters = commands.add_parser("dead-letters", help="list dead letters, or replay them")
+    actions = letters.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser(
+        "list", parents=[reading], help="dead letters as JSON Lines, each named PARTITION:OFFSET"
+    )
+    listing.set_defaults(handler=_dead_letters_list)
+    replay = actions.add_parser(
+        "replay", help="put kept payloads back on their source topic, with their key"
+    )
+    chosen = replay.add_mutually_exclusive_group(required=True)
+    chosen.add_argument(
+        "--offset",
+        action="append",
+        metavar="P:O",
+        help="the dead letter at partition P, offset O (repeatable)",
+    )
+    chosen.add_argument("--all", action="store_true", help="every dead letter on the topic")
+    replay.set_defaults(handler=_dead_letters_replay)
 
 
 class Terminated(Exception):
