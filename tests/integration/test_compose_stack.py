@@ -73,12 +73,13 @@ def _claims(reference: Scenario, run: str) -> list[dict[str, Any]]:
     return claims
 
 
-def _claim_state(claim_id: str, timeout: float = 60.0) -> dict[str, Any]:
+def _claim_state(person_id: str, claim_id: str, timeout: float = 60.0) -> dict[str, Any]:
     """The treatment service's record of a claim once it is closed."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(f"{TREATMENT_URL}/claims/{claim_id}", timeout=5) as reply:
+            url = f"{TREATMENT_URL}/claims/{person_id}/{claim_id}"
+            with urllib.request.urlopen(url, timeout=5) as reply:
                 state = json.loads(reply.read())
             if state.get("state") != "SUBMITTED":
                 return state
@@ -110,7 +111,7 @@ def test_the_containerised_services_settle_as_the_offline_engine() -> None:
     assert [record_result(found[rid]).to_record() for rid in request_ids] == expected
     assert any(record["status"] == "SETTLED" for record in expected)
     for event, record in zip(events, expected, strict=True):
-        state = _claim_state(event["claim_id"])
+        state = _claim_state(event["person_id"], event["claim_id"])
         assert state["state"] == record["status"], event["claim_id"]
         if record["status"] == "SETTLED":
             assert state["psn_cash_pay"] == record["psn_cash_pay"]
