@@ -11,6 +11,7 @@ from xsettle.engine import CatalogIndex, parse_event
 from xsettle.exchange.agent_loop import Rows
 from xsettle.exchange.codec import AvroCodec, DecodeError
 from xsettle.exchange.deadletter import Origin
+from xsettle.exchange.inbound import person_partition
 from xsettle.exchange.records import ITEMISED, event_to_claim
 from xsettle.insured.location import InsuredLocation
 from xsettle.insured.row import PersonRow
@@ -251,3 +252,21 @@ def test_insured_undecodable_request_raises_decode_error(scenario: Scenario) -> 
     location = InsuredLocation(scenario.directory(), CatalogIndex([]), codecs())
     with pytest.raises(DecodeError):
         location.handle_request(b"\x00\x00\x00\x00\x01junk", Rows({}), EVENT)
+
+
+def test_a_person_event_in_the_wrong_partition_is_refused(scenario: Scenario) -> None:
+    """A producer with another partitioner than murmur2 would put a person's events where
+    another worker than the one holding the person's state reads them."""
+    location = InsuredLocation(scenario.directory(), CatalogIndex([]), codecs(), partitions=8)
+    event = {"kind": "enrol", "person_id": "P-XZ-001", "account_credit": "10.00"}
+    right = person_partition(b"P-XZ-001", 8)
+    wrong = Origin("xsettle.person-events.v1", (right + 1) % 8, 5, b"P-XZ-001")
+    reply = location.handle_person_event(_json(event), wrong, RECEIVED, Rows({}), EVENT)
+    refused = AvroCodec("registry_result").decode(reply.value)
+    assert (refused["status"], refused["reason"]) == ("REJECTED", "ENROLMENT_INVALID")
+    assert refused["message"].startswith(
+        f"partition: an event keyed 'P-XZ-001' belongs in partition {right}"
+    )
+    origin = Origin("xsettle.person-events.v1", right, 5, b"P-XZ-001")
+    reply = location.handle_person_event(_json(event), origin, RECEIVED, Rows({}), EVENT)
+    assert AvroCodec("registry_result").decode(reply.value)["status"] == "ENROLLED"

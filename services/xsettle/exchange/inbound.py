@@ -11,6 +11,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from kafka.partitioner.default import murmur2
+
 from ..engine.claims import ID_LIMIT
 from ..engine.errors import shown
 from .codec import AvroCodec, DecodeError, looks_like_avro
@@ -60,6 +62,25 @@ def key_problem(key: bytes | None, person_id: str) -> str | None:
     if text != person_id:
         return f"key: must be the person_id {shown(person_id)}, not {shown(text)}"
     return None
+
+
+def person_partition(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2, as Java's and aiokafka's)
+    gives a key: where every topic of the exchange keeps that person's events."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def partition_problem(key: bytes, partition: int, partitions: int) -> str | None:
+    """Why an event keyed ``key`` should not be in ``partition``, or None. A producer
+    with another partitioner (librdkafka's default is CRC32) would put a person's events
+    where another worker than the one holding the person's state reads them."""
+    expected = person_partition(key, partitions)
+    if partition == expected:
+        return None
+    return (
+        f"partition: an event keyed {shown(key.decode(errors='replace'))} belongs in "
+        f"partition {expected} (Kafka's default murmur2 partitioner), not {partition}"
+    )
 
 
 def bounded(key: bytes | None) -> bytes | None:

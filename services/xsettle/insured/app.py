@@ -67,6 +67,7 @@ def build(settings: Settings) -> faust.App:
             "registry_result": AvroCodec("registry_result", registry),
         },
         on_redelivery=status.count_redelivery,
+        partitions=partitions,
     )
     loop = AgentLoop(
         app,

@@ -31,7 +31,13 @@ from ..engine.settlement import reverse_claim, settle_direct, settle_manual
 from ..engine.vocabulary import Reason, Status
 from ..exchange.codec import AvroCodec
 from ..exchange.deadletter import Origin
-from ..exchange.inbound import decode_event, key_problem, person_of, request_id_of
+from ..exchange.inbound import (
+    decode_event,
+    key_problem,
+    partition_problem,
+    person_of,
+    request_id_of,
+)
 from ..exchange.records import (
     answer_on_receipt,
     person_event_to_event,
@@ -67,9 +73,12 @@ class InsuredLocation:
         catalogs: CatalogIndex,
         codecs: dict[str, AvroCodec],
         on_redelivery: Callable[[], None] = lambda: None,
+        partitions: int = 8,
     ) -> None:
         """``codecs``: ``settlement_request``, ``person_event``, ``settlement_result``
-        and ``registry_result``."""
+        and ``registry_result``; ``partitions``: of the topics (to check where a person's
+        event was produced)."""
+        self.partitions = partitions
         self.directory = directory
         self.catalogs = catalogs
         self.codecs = codecs
@@ -111,7 +120,10 @@ class InsuredLocation:
         request_id = request_id_of(raw, origin)
         try:
             parsed = _read_person_event(raw)
-            if (problem := key_problem(origin.key, parsed.person_id)) is not None:
+            problem = key_problem(origin.key, parsed.person_id)
+            if problem is None and origin.key is not None:
+                problem = partition_problem(origin.key, origin.partition, self.partitions)
+            if problem is not None:
                 raise Unreadable(_rejection(parsed, problem))
         except Unreadable as unreadable:
             # Malformed: answered from the message alone, the same on any redelivery.
