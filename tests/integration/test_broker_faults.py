@@ -10,7 +10,7 @@ import signal
 import time
 from pathlib import Path
 
-from xsettle.exchange.records import record_result
+from xsettle.exchange.records import record_answer
 from xsettle.pipeline.client import ExchangeClient
 from xsettle.pipeline.cluster import Cluster
 from xsettle.pipeline.scenario_run import submit_scenario
@@ -41,7 +41,7 @@ def test_a_stalled_broker_is_ridden_out_without_restarts(
             client.close()
         assert all(worker.alive() for worker in cluster.workers)
         assert {worker.process.pid for worker in cluster.workers if worker.process} == pids
-    assert [record_result(found[rid]).to_record() for rid in first + rest] == expected
+    assert [record_answer(found[rid]).to_record() for rid in first + rest] == expected
 
 
 def test_a_dead_broker_makes_workers_unready_and_sigterm_still_stops_them(

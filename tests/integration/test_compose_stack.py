@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from xsettle.exchange.records import record_result
+from xsettle.exchange.records import record_answer
 from xsettle.exchange.topics import Topics
 from xsettle.pipeline.client import ExchangeClient
 from xsettle.pipeline.scenario_run import submit_scenario
@@ -108,7 +108,7 @@ def test_the_containerised_services_settle_as_the_offline_engine() -> None:
     offline = reference.exchange()
     expected = [offline.process(event).to_record() for event in events]
     assert len(found) == len(events), "every claim answered by the containers"
-    assert [record_result(found[rid]).to_record() for rid in request_ids] == expected
+    assert [record_answer(found[rid]).to_record() for rid in request_ids] == expected
     assert any(record["status"] == "SETTLED" for record in expected)
     for event, record in zip(events, expected, strict=True):
         state = _claim_state(event["person_id"], event["claim_id"])

@@ -18,7 +18,7 @@ import pytest
 from kafka import KafkaProducer
 
 from xsettle.exchange.codec import AvroCodec
-from xsettle.exchange.records import record_result
+from xsettle.exchange.records import record_answer
 from xsettle.exchange.topic_reader import read_topic
 from xsettle.insured.row import PersonRow
 from xsettle.pipeline.client import ExchangeClient, encode_json
@@ -114,7 +114,7 @@ def test_bad_input_of_every_size_is_answered_or_dead_lettered(
             raw.close()
             client.close()
 
-    assert [record_result(found[rid]).to_record() for rid in request_ids] == expected
+    assert [record_answer(found[rid]).to_record() for rid in request_ids] == expected
     for name, request_id in zip(oversized, bad_ids, strict=True):
         answer = found[request_id]
         assert answer["reason"] == "INVALID_CLAIM", name
@@ -146,5 +146,5 @@ def test_garbage_on_the_request_topic_goes_to_dead_letters(
             ]
         finally:
             client.close()
-    assert [record_result(found[rid]).to_record() for rid in request_ids] == expected
+    assert [record_answer(found[rid]).to_record() for rid in request_ids] == expected
     assert [(letter["payload"], letter["service"]) for letter in letters] == [(poison, "insured")]

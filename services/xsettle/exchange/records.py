@@ -259,6 +259,12 @@ def record_result(record: dict[str, Any]) -> Result:
     )
 
 
+def record_answer(record: dict[str, Any]) -> "Result | EnrolResult | FilingResult":
+    """The engine's answer from a decoded record of either result topic (a
+    ``RegistryResult`` has a ``kind``; a ``SettlementResult`` has none)."""
+    return record_registry_result(record) if "kind" in record else record_result(record)
+
+
 def person_event_to_event(record: dict[str, Any]) -> dict[str, Any]:
     """A decoded ``PersonEvent`` as the scenario-style event the engine validates: a
     null field is an absent one (Avro cannot tell them apart), and

@@ -18,7 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from ..engine import InvalidClaim, parse_event
 from ..engine.claims import ClaimEvent
-from ..exchange.records import record_result
+from ..exchange.records import record_answer
 from ..exchange.security import client_options
 from ..traffic import generate_day
 from .client import ExchangeClient
@@ -81,7 +81,7 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
             )
         offline = scenario.exchange()
         matches = all(
-            record_result(found[rid]).to_record() == offline.process(event).to_record()
+            record_answer(found[rid]).to_record() == offline.process(event).to_record()
             for rid, event in zip(request_ids, events, strict=True)
         )
         print(

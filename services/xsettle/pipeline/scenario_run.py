@@ -14,7 +14,7 @@ from typing import Any
 
 from ..engine.events import Outcome
 from ..errors import XsettleError
-from ..exchange.records import record_registry_result, record_result
+from ..exchange.records import record_answer
 from ..scenario import Scenario
 from .chaos import Chaos
 from .client import ExchangeClient, is_person_event
@@ -114,12 +114,7 @@ def settle_via_kafka(
             f"within {timeout:.0f}s (first: {missing[0]}); logs in {run_dir}"
         )
     shutil.rmtree(run_dir, ignore_errors=True)
-    return [_answer(found[rid]) for rid in request_ids], summary
-
-
-def _answer(record: dict[str, Any]) -> Outcome:
-    """The engine's answer from a decoded result of either result topic."""
-    return record_registry_result(record) if "kind" in record else record_result(record)
+    return [record_answer(found[rid]) for rid in request_ids], summary
 
 
 def _parts(events: list[Any], count: int) -> list[list[Any]]:
