@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bench-engine demo clean browser compose-up compose-down compose-test
+.PHONY: run test lint bench bench-engine demo clean browser stunnel compose-up compose-down compose-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/xsettle run --keep-serving
 
-test: $(STAMP) browser
+test: $(STAMP) browser stunnel
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -30,6 +30,14 @@ browser:
 		{ command -v apt-get >/dev/null 2>&1 && \
 		[ "$$(id -u)" = 0 ] && apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1; } || \
 		echo "make: Chromium is not installed; the dashboard browser test will skip"
+
+# The TLS test puts Debian's stunnel4 in front of the embedded broker; installed when
+# missing and possible, else that one test skips with its reason.
+stunnel:
+	@command -v stunnel4 >/dev/null 2>&1 || \
+		{ command -v apt-get >/dev/null 2>&1 && \
+		[ "$$(id -u)" = 0 ] && apt-get install -y -q stunnel4 >/dev/null 2>&1; } || \
+		echo "make: stunnel4 is not installed; the TLS proxy test will skip"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
