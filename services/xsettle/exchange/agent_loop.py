@@ -25,6 +25,7 @@ loop never raises: a fault it cannot ride out ends the process instead.
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import sys
@@ -41,6 +42,7 @@ from .codec import AvroCodec, DecodeError
 from .deadletter import Origin, dead_letter, now
 
 log = logging.getLogger(__name__)
+_LOOPS = itertools.count()
 
 RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
 """Backoff between attempts at a batch that met an infrastructure fault: ~32 s in all."""
@@ -54,14 +56,20 @@ Row = TypeVar("Row")
 class Status:
     """What a worker knows about its own progress, beyond faust's; ``/ready`` shows it."""
 
-    stalled: str | None = None
-    """Why the current batch cannot proceed (a dependency is down), if it cannot."""
+    stalls: dict[str, str] = field(default_factory=dict)
+    """Agent → why its current batch cannot proceed (a dependency is down)."""
     broker_reachable: bool = True
     redelivered: int = 0
     """Messages this process found already applied: redeliveries after a crash or rebalance."""
 
     def count_redelivery(self) -> None:
         self.redelivered += 1
+
+    @property
+    def stalled(self) -> str | None:
+        """Why some agent cannot proceed, if one cannot (one agent's good batch does not
+        hide another's stall)."""
+        return "; ".join(sorted(set(self.stalls.values()))) or None
 
 
 @contextlib.contextmanager
@@ -179,6 +187,7 @@ class AgentLoop:
     ) -> None:
         self.app = app
         self.service = service
+        self.name = f"{service}-{next(_LOOPS)}"
         self.status = status
         self.dead_topic, self.dead_codec = dead_letters
         self.rows = rows
@@ -207,12 +216,12 @@ class AgentLoop:
                     rows.discard()
                 if delay is None:
                     self._stop(f"{error} (still failing after {attempt} attempts, {waited:.0f} s)")
-                self.status.stalled = str(error)
+                self.status.stalls[self.name] = str(error)
                 log.warning("%s: %s; retrying the batch in %.2f s", self.service, error, delay)
                 await asyncio.sleep(delay)  # type: ignore[arg-type]
                 waited += delay  # type: ignore[operator]
                 continue
-            self.status.stalled = None
+            self.status.stalls.pop(self.name, None)
             return outbox
         raise AssertionError("unreachable: the last attempt stops the worker")
 
@@ -232,7 +241,8 @@ class AgentLoop:
         except Exception as error:
             # A defect of ours: keep the message whole to replay after the fix. The log
             # names where it was, not what it said (person ids and amounts stay out).
-            log.exception("%s could not process %s", self.service, origin)
+            where = f"{origin.topic}[{origin.partition}]@{origin.offset}"
+            log.exception("%s could not process %s", self.service, where)
             reason = f"{self.service} could not process it: {type(error).__name__}: {error}"
             self._dead(outbox, origin, payload, reason)
 

@@ -11,13 +11,14 @@ import faust
 from ..settings import Settings
 from .host import free_port
 from .security import Security
-from .tansu import shorten_fetch_wait
+from .tansu import recover_whole_batches, shorten_fetch_wait
 
 
 def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
     tuning: dict[str, Any] = {}
     if settings.embedded:
         shorten_fetch_wait()
+        recover_whole_batches(settings.require_bootstrap("a worker"))
         tuning = {
             "broker_session_timeout": 6.0,
             "broker_heartbeat_interval": 1.0,
