@@ -68,8 +68,8 @@ def _broker(args: argparse.Namespace) -> int:
     loopback port (or ``--port``), or, with ``KAFKA_BOOTSTRAP_SERVERS`` set, that cluster."""
     import uuid
 
-    from .exchange.broker import ensure_topics, open_broker
-    from .exchange.topics import Topics
+    from .exchange.contract.topics import Topics
+    from .exchange.processes.broker import ensure_topics, open_broker
 
     # Its directory is made only when a Tansu starts: none for a configured cluster.
     log = Path(tempfile.gettempdir()) / f"xsettle-broker-{uuid.uuid4().hex[:8]}" / "broker.log"
@@ -97,8 +97,8 @@ def _broker(args: argparse.Namespace) -> int:
 
 def _topics(args: argparse.Namespace) -> int:
     """Create the public topics (idempotent): the deploy's one-shot set-up step."""
-    from .exchange.broker import ensure_topics
-    from .exchange.topics import Topics
+    from .exchange.contract.topics import Topics
+    from .exchange.processes.broker import ensure_topics
 
     settings = Settings.from_env()
     specs = Topics(settings.namespace).specs(settings.partitions)
@@ -110,9 +110,9 @@ def _topics(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     """Run one service worker until SIGTERM (what containers and the cluster start)."""
-    from .exchange.broker import ensure_topics
-    from .exchange.topics import Topics
-    from .exchange.worker import Worker
+    from .exchange.contract.topics import Topics
+    from .exchange.processes.broker import ensure_topics
+    from .exchange.runtime.worker import Worker
 
     settings = Settings.from_env()
     bootstrap = settings.require_bootstrap("a worker")

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     bootstrap: str | None = _var("KAFKA_BOOTSTRAP_SERVERS", None)
     """Kafka bootstrap servers, host:port[,host:port]; None: none configured, so
-    :func:`~xsettle.exchange.broker.open_broker` starts an embedded Tansu."""
+    :func:`~xsettle.exchange.processes.broker.open_broker` starts an embedded Tansu."""
     embedded: bool = _var("XSETTLE_EMBEDDED_BROKER", False)
     """``bootstrap`` is an embedded Tansu (short sessions); False unless said so: set by
     ``open_broker`` when it starts one, and by ``xsettle broker``'s printed line."""

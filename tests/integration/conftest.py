@@ -1,6 +1,6 @@
 """Integration tests run against a real broker, chosen once per session.
 
-``broker_env`` leaves the choice to :func:`~xsettle.exchange.broker.open_broker`, as
+``broker_env`` leaves the choice to :func:`~xsettle.exchange.processes.broker.open_broker`, as
 everything else does: ``KAFKA_BOOTSTRAP_SERVERS`` when set (a real cluster); else, when a
 Docker engine answers, an Apache Kafka container through testcontainers (``open_broker``'s
 ``start``), set as ``KAFKA_BOOTSTRAP_SERVERS`` for the session so every client and
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from xsettle.exchange.broker import open_broker
+from xsettle.exchange.processes.broker import open_broker
 from xsettle.settings import Settings
 
 KAFKA_IMAGE = "apache/kafka:3.9.1"

@@ -8,7 +8,7 @@ import sys
 
 from kafka import KafkaAdminClient
 
-from xsettle.exchange.topics import Topics
+from xsettle.exchange.contract.topics import Topics
 
 
 def test_the_broker_command_serves_the_topics_and_frees_its_port_when_stopped() -> None:

@@ -10,7 +10,7 @@ import signal
 import time
 from pathlib import Path
 
-from xsettle.exchange.records import record_answer
+from xsettle.exchange.contract.records import record_answer
 from xsettle.pipeline.client import ExchangeClient
 from xsettle.pipeline.cluster import Cluster
 from xsettle.pipeline.scenario_run import submit_scenario

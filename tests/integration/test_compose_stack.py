@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from xsettle.exchange.records import record_answer
-from xsettle.exchange.topics import Topics
+from xsettle.exchange.contract.records import record_answer
+from xsettle.exchange.contract.topics import Topics
 from xsettle.pipeline.client import ExchangeClient
 from xsettle.pipeline.scenario_run import submit_scenario
 from xsettle.reference import load_reference

@@ -19,7 +19,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from xsettle.exchange.security import client_options
+from xsettle.exchange.processes.security import client_options
 from xsettle.pipeline.cluster import Cluster
 from xsettle.traffic import TrafficMix, generate_day
 
@@ -188,8 +188,8 @@ def test_submit_then_results_equal_offline(broker_env: object, tmp_path: Path) -
 
 def _raw_result(cluster: Cluster, result_id: str) -> bytes:
     """The bytes of a published result (to publish them again)."""
-    from xsettle.exchange.codec import AvroCodec
-    from xsettle.exchange.topic_reader import read_topic
+    from xsettle.exchange.contract.codec import AvroCodec
+    from xsettle.exchange.processes.topic_reader import read_topic
 
     codec = AvroCodec("settlement_result")
     for record in read_topic(cluster.bootstrap, cluster.topics.results):

@@ -18,9 +18,9 @@ import pytest
 from kafka import KafkaProducer
 
 from xsettle.engine import Ledger
-from xsettle.exchange.codec import AvroCodec
-from xsettle.exchange.records import record_answer
-from xsettle.exchange.topic_reader import read_topic
+from xsettle.exchange.contract.codec import AvroCodec
+from xsettle.exchange.contract.records import record_answer
+from xsettle.exchange.processes.topic_reader import read_topic
 from xsettle.insured.row import PersonRow
 from xsettle.pipeline.client import ExchangeClient, encode_json
 from xsettle.pipeline.cluster import Cluster

@@ -25,11 +25,11 @@ import pytest
 
 from xsettle.engine.claims import InvalidClaim, parse_event
 from xsettle.errors import InfrastructureError
-from xsettle.exchange.codec import AvroCodec, DecodeError, schema_json
-from xsettle.exchange.host import free_port
-from xsettle.exchange.records import record_answer
-from xsettle.exchange.registry import SchemaRegistry, registry_at
-from xsettle.exchange.topic_reader import read_topic
+from xsettle.exchange.contract.codec import AvroCodec, DecodeError, schema_json
+from xsettle.exchange.contract.records import record_answer
+from xsettle.exchange.contract.registry import SchemaRegistry, registry_at
+from xsettle.exchange.processes.host import free_port
+from xsettle.exchange.processes.topic_reader import read_topic
 from xsettle.pipeline.client import ExchangeClient
 from xsettle.pipeline.cluster import Cluster
 from xsettle.pipeline.scenario_run import person_key, submit_scenario

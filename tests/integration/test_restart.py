@@ -11,9 +11,9 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from xsettle.exchange.broker import EmbeddedBroker, TopicSpec, ensure_topics
-from xsettle.exchange.records import record_answer
-from xsettle.exchange.tansu import _true_ends
+from xsettle.exchange.contract.records import record_answer
+from xsettle.exchange.processes.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from xsettle.exchange.processes.tansu import _true_ends
 from xsettle.pipeline.client import ExchangeClient
 from xsettle.pipeline.cluster import Cluster
 from xsettle.pipeline.scenario_run import submit_scenario

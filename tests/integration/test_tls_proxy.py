@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from xsettle.exchange.broker import EmbeddedBroker
-from xsettle.exchange.host import die_with_parent, free_port
-from xsettle.exchange.records import record_answer
-from xsettle.exchange.security import Security
+from xsettle.exchange.contract.records import record_answer
+from xsettle.exchange.processes.broker import EmbeddedBroker
+from xsettle.exchange.processes.host import die_with_parent, free_port
+from xsettle.exchange.processes.security import Security
 from xsettle.pipeline.client import ExchangeClient
 from xsettle.pipeline.cluster import Cluster
 from xsettle.pipeline.scenario_run import person_key, submit_scenario

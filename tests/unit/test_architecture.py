@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "services" / "xsettle"
 
 FOUNDATION = {"errors", "settings"}
 ALLOWED: dict[str, set[str]] = {
-    "engine": set(),
+    "engine": {"errors"},
     "errors": set(),
     "settings": {"errors"},
     "exchange": {"engine"} | FOUNDATION,
@@ -67,3 +67,34 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     """The rule above would pass vacuously if imports were not found at all."""
     assert "pipeline" in _imports(PACKAGE / "cli.py") | _imports(PACKAGE / "pipeline" / "demo.py")
     assert "engine" in _imports(PACKAGE / "insured" / "location.py")
+
+
+EXCHANGE = PACKAGE / "exchange"
+EXCHANGE_ALLOWED = {
+    "contract": set(),
+    "processes": {"contract"},
+    "runtime": {"contract", "processes"},
+}
+"""Inside ``exchange/``: the wire contract stands alone, the processes use it, and the
+faust runtime uses both."""
+
+
+def _exchange_parts(path: Path) -> set[str]:
+    """The ``exchange`` sub-packages a module imports (relative imports resolved)."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            target = list(parts[: len(parts) - node.level]) + (
+                node.module.split(".") if node.module else []
+            )
+            if target[:1] == ["exchange"] and len(target) > 1:
+                found.add(target[1])
+    return found
+
+
+@pytest.mark.parametrize("sub", sorted(EXCHANGE_ALLOWED))
+def test_exchange_sub_packages_import_downwards(sub: str) -> None:
+    for module in sorted((EXCHANGE / sub).glob("*.py")):
+        reached = _exchange_parts(module) - {sub} - EXCHANGE_ALLOWED[sub]
+        assert not reached, f"{module.relative_to(PACKAGE)} imports exchange.{sorted(reached)}"

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from xsettle.exchange.codec import AvroCodec, DecodeError, crc64_fingerprint, schema_json
-from xsettle.exchange.registry import SchemaRegistry
+from xsettle.exchange.contract.codec import AvroCodec, DecodeError, crc64_fingerprint, schema_json
+from xsettle.exchange.contract.registry import SchemaRegistry
 
 LETTER: dict[str, Any] = {
     "reason": "not Avro",

@@ -28,11 +28,11 @@ from xsettle.engine import (
     Status,
 )
 from xsettle.errors import XsettleError
-from xsettle.exchange.codec import AvroCodec
-from xsettle.exchange.deadletter import KEPT_PAYLOAD, Origin, dead_letter
-from xsettle.exchange.records import registry_result_record, result_record
-from xsettle.exchange.registry import SchemaRegistry
-from xsettle.exchange.topics import Topics
+from xsettle.exchange.contract.codec import AvroCodec
+from xsettle.exchange.contract.deadletter import KEPT_PAYLOAD, Origin, dead_letter
+from xsettle.exchange.contract.records import registry_result_record, result_record
+from xsettle.exchange.contract.registry import SchemaRegistry
+from xsettle.exchange.contract.topics import Topics
 from xsettle.settings import Settings
 from xsettle.tools.console import Meter, Tally
 from xsettle.tools.dead_letters import letter_line, letter_position, unreplayable

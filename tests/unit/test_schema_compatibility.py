@@ -11,7 +11,7 @@ import fastavro
 import pytest
 from fastavro.utils import generate_many
 
-from xsettle.exchange.codec import AvroCodec, released_versions, schema_json
+from xsettle.exchange.contract.codec import AvroCodec, released_versions, schema_json
 
 NAMES = (
     "hospital_claim",

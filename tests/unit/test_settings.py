@@ -11,9 +11,9 @@ import pytest
 
 from xsettle.cli import main
 from xsettle.errors import XsettleError
-from xsettle.exchange.broker import open_broker
-from xsettle.exchange.registry import registry_from_env
-from xsettle.exchange.security import Security, client_options
+from xsettle.exchange.contract.registry import registry_from_env
+from xsettle.exchange.processes.broker import open_broker
+from xsettle.exchange.processes.security import Security, client_options
 from xsettle.settings import VARIABLES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from ..exchange.broker import TopicSpec, ensure_topics
-from ..exchange.tansu import FETCH_WAIT_MS
+from ..exchange.processes.broker import TopicSpec, ensure_topics
+from ..exchange.processes.tansu import FETCH_WAIT_MS
 from ..pipeline.client import ExchangeClient
 from ..pipeline.report import percentile
 from ..pipeline.workers import Worker

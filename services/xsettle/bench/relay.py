@@ -10,7 +10,7 @@ import sys
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from ..exchange.tansu import FETCH_WAIT_MS
+from ..exchange.processes.tansu import FETCH_WAIT_MS
 
 
 async def relay(bootstrap: str, source: str, target: str) -> None:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..exchange.broker import open_broker
-from ..exchange.codec import AvroCodec
-from ..exchange.records import event_to_claim, record_result
+from ..exchange.contract.codec import AvroCodec
+from ..exchange.contract.records import event_to_claim, record_result
+from ..exchange.processes.broker import open_broker
 from ..pipeline.client import ExchangeClient
 from ..pipeline.cluster import Cluster
 from ..scenario import Scenario

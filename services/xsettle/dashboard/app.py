@@ -36,10 +36,10 @@ import faust
 from aiohttp import web
 from faust.app.base import BootStrategy
 
-from ..exchange.codec import AvroCodec, DecodeError
-from ..exchange.faust_app import make_app
-from ..exchange.registry import registry_from_env
-from ..exchange.topics import Topics
+from ..exchange.contract.codec import AvroCodec, DecodeError
+from ..exchange.contract.registry import registry_from_env
+from ..exchange.contract.topics import Topics
+from ..exchange.runtime.faust_app import make_app
 from ..presentation import RegionNames
 from ..reference import load_reference
 from ..settings import Settings

@@ -14,7 +14,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ..errors import XsettleError
-from ..exchange.security import Security
+from ..exchange.processes.security import Security
 from ..settings import Settings
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from ..errors import XsettleError
 from .dates import Day
 from .errors import describe, shown
 from .policy import MONEY_LIMIT, Region
@@ -89,7 +90,7 @@ CLAIM_KINDS = ("settle", "reverse", "manual")
 _EVENT = TypeAdapter(Annotated[ClaimEvent, Field(discriminator="kind")])
 
 
-class InvalidClaim(Exception):
+class InvalidClaim(XsettleError):
     """A malformed event: ``message`` names the field and the problem."""
 
     def __init__(self, claim_id: str | None, message: str) -> None:

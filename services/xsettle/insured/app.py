@@ -6,7 +6,7 @@ person and co-partitioned, so a person's events meet one worker and one row. Eac
 person's row (state and answers given) lives in a changelog-backed table partitioned
 like the topics, so a restarted or rebalanced worker recovers it. Answers go out only
 once the row that records them is in the changelog (``durable_before_send``): see
-:mod:`xsettle.exchange.agent_loop`.
+:mod:`xsettle.exchange.runtime.agent_loop`.
 """
 
 from datetime import UTC, datetime
@@ -16,14 +16,14 @@ import faust
 from faust.web import Request, Response, View
 
 from ..engine import CatalogIndex
-from ..exchange.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
-from ..exchange.codec import AvroCodec
-from ..exchange.deadletter import Origin
-from ..exchange.faust_app import make_app, raw_topic
-from ..exchange.health import add_health
-from ..exchange.records import ITEMISED
-from ..exchange.registry import registry_from_env
-from ..exchange.topics import Topics
+from ..exchange.contract.codec import AvroCodec
+from ..exchange.contract.deadletter import Origin
+from ..exchange.contract.records import ITEMISED
+from ..exchange.contract.registry import registry_from_env
+from ..exchange.contract.topics import Topics
+from ..exchange.runtime.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
+from ..exchange.runtime.faust_app import make_app, raw_topic
+from ..exchange.runtime.health import add_health
 from ..reference import load_reference
 from ..settings import Settings
 from .location import SERVICE, InsuredLocation

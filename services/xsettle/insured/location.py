@@ -1,7 +1,7 @@
 """The insured location (参保地) as a message handler: event bytes in, answer bytes out.
 
 No Kafka here: the faust app feeds it messages and a view of the person rows
-(:class:`~xsettle.exchange.agent_loop.Rows`), and sends what it returns. It takes
+(:class:`~xsettle.exchange.runtime.agent_loop.Rows`), and sends what it returns. It takes
 settlement requests from the treatment location and the insured side's own events
 (enrol, file, cancel_filing, manual). Each either finds its answer already in the
 person's row (a redelivery: the same bytes go out again) or is applied to a copy of
@@ -29,16 +29,16 @@ from ..engine.lifecycle_results import (
 from ..engine.results import rejected
 from ..engine.settlement import reverse_claim, settle_direct, settle_manual
 from ..engine.vocabulary import Reason, Status
-from ..exchange.codec import AvroCodec
-from ..exchange.deadletter import Origin
-from ..exchange.inbound import (
+from ..exchange.contract.codec import AvroCodec
+from ..exchange.contract.deadletter import Origin
+from ..exchange.contract.inbound import (
     decode_event,
     key_problem,
     partition_problem,
     person_of,
     request_id_of,
 )
-from ..exchange.records import (
+from ..exchange.contract.records import (
     answer_on_receipt,
     person_event_to_event,
     registry_result_record,

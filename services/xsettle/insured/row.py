@@ -57,7 +57,7 @@ class PersonRow:
     """Filing id → the filing as it was FILED: what a duplicate ``file`` re-emits."""
     version: int = 0
     """Raised by every write: recovery never replaces a row with an older one
-    (see :class:`~xsettle.exchange.agent_loop.VersionedTable`)."""
+    (see :class:`~xsettle.exchange.runtime.agent_loop.VersionedTable`)."""
 
     def answer_to(self, subject: str, request_id: str, kind: str) -> Answer | None:
         """The answer already given to this request, matched on subject, request and

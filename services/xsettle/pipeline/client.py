@@ -15,12 +15,12 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from ..engine.claims import ClaimEvent
-from ..exchange.codec import AvroCodec
-from ..exchange.records import event_to_claim
-from ..exchange.registry import registry_from_env
-from ..exchange.security import client_options
-from ..exchange.tansu import FETCH_WAIT_MS
-from ..exchange.topics import PERSON_EVENT_KINDS, Topics
+from ..exchange.contract.codec import AvroCodec
+from ..exchange.contract.records import event_to_claim
+from ..exchange.contract.registry import registry_from_env
+from ..exchange.contract.topics import PERSON_EVENT_KINDS, Topics
+from ..exchange.processes.security import client_options
+from ..exchange.processes.tansu import FETCH_WAIT_MS
 
 
 def _json_default(value: Any) -> str:

@@ -1,6 +1,6 @@
 """A running exchange: broker, topics and service workers, started and stopped as one.
 
-The broker is :func:`~xsettle.exchange.broker.open_broker`'s choice: a Tansu of our own
+The broker is :func:`~xsettle.exchange.processes.broker.open_broker`'s choice: a Tansu of our own
 on a free loopback port, or, with ``KAFKA_BOOTSTRAP_SERVERS`` set, the given cluster and
 a run-specific namespace (:meth:`Settings.isolated`) so runs never read each other's
 messages.
@@ -9,9 +9,9 @@ messages.
 import contextlib
 from pathlib import Path
 
-from ..exchange.broker import EmbeddedBroker, ensure_topics, open_broker
-from ..exchange.host import Started, free_port
-from ..exchange.topics import Topics
+from ..exchange.contract.topics import Topics
+from ..exchange.processes.broker import EmbeddedBroker, ensure_topics, open_broker
+from ..exchange.processes.host import Started, free_port
 from ..scenario import Scenario
 from ..settings import Settings
 from .workers import Worker

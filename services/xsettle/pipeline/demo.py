@@ -18,8 +18,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 from ..engine import InvalidClaim, parse_event
 from ..engine.claims import ClaimEvent
-from ..exchange.records import record_answer
-from ..exchange.security import client_options
+from ..exchange.contract.records import record_answer
+from ..exchange.processes.security import client_options
 from ..traffic import generate_day
 from .client import ExchangeClient
 from .cluster import Cluster

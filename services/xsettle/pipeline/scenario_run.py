@@ -14,7 +14,7 @@ from typing import Any
 
 from ..engine.events import Outcome
 from ..errors import XsettleError
-from ..exchange.records import record_answer
+from ..exchange.contract.records import record_answer
 from ..scenario import Scenario
 from .chaos import Chaos
 from .client import ExchangeClient, is_person_event

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from ..errors import XsettleError
-from ..exchange.host import die_with_parent
+from ..exchange.processes.host import die_with_parent
 from ..settings import Settings
 
 

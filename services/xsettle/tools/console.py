@@ -21,7 +21,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
 from ..errors import InfrastructureError, XsettleError
-from ..exchange.security import client_options
+from ..exchange.processes.security import client_options
 from ..settings import Settings
 
 POLL_MS = 500

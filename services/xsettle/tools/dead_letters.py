@@ -3,7 +3,7 @@
 ``list`` prints each letter of the dead-letter topic as a JSON line that names it by its
 own ``partition:offset`` (the ``letter`` field) and says why it failed, where its message
 came from, its key (text when UTF-8, else base64), its payload's size and SHA-256 and
-whether the payload was kept (up to :data:`~xsettle.exchange.deadletter.KEPT_PAYLOAD`).
+whether the payload was kept (up to :data:`~xsettle.exchange.contract.deadletter.KEPT_PAYLOAD`).
 
 ``replay`` sends the kept payloads of the named letters (or of every letter) back to
 their source topic and partition with their original key, one line per letter: what it
@@ -26,11 +26,11 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
 from ..errors import InfrastructureError, XsettleError
-from ..exchange.codec import AvroCodec, DecodeError
-from ..exchange.deadletter import KEPT_KEY, KEPT_PAYLOAD
-from ..exchange.registry import registry_from_env
-from ..exchange.security import client_options
-from ..exchange.topics import Topics
+from ..exchange.contract.codec import AvroCodec, DecodeError
+from ..exchange.contract.deadletter import KEPT_KEY, KEPT_PAYLOAD
+from ..exchange.contract.registry import registry_from_env
+from ..exchange.contract.topics import Topics
+from ..exchange.processes.security import client_options
 from ..settings import Settings
 from .console import Tally, TopicConsumer, iso_time, position, print_topic
 

@@ -16,10 +16,10 @@ from typing import Any, TextIO
 from kafka.consumer.fetcher import ConsumerRecord
 
 from ..errors import XsettleError
-from ..exchange.codec import AvroCodec, DecodeError
-from ..exchange.records import record_registry_result, record_result
-from ..exchange.registry import SchemaRegistry, registry_from_env
-from ..exchange.topics import Topics
+from ..exchange.contract.codec import AvroCodec, DecodeError
+from ..exchange.contract.records import record_registry_result, record_result
+from ..exchange.contract.registry import SchemaRegistry, registry_from_env
+from ..exchange.contract.topics import Topics
 from ..settings import Settings
 from .console import Tally, TopicConsumer, iso_time, position, print_topic
 from .dead_letters import DEAD_LETTER, letter_line

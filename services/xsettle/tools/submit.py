@@ -31,7 +31,7 @@ from kafka.errors import KafkaError
 from ..engine.claims import ID_LIMIT
 from ..engine.errors import shown
 from ..errors import InfrastructureError, XsettleError
-from ..exchange.topics import PERSON_EVENT_KINDS, Topics
+from ..exchange.contract.topics import PERSON_EVENT_KINDS, Topics
 from ..settings import Settings
 from .console import Meter, TopicConsumer, plural
 

@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 import faust
 from faust.web import Request, Response, View
 
-from ..exchange.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
-from ..exchange.codec import AvroCodec
-from ..exchange.deadletter import Origin
-from ..exchange.faust_app import make_app, raw_topic
-from ..exchange.health import add_health
-from ..exchange.inbound import bounded
-from ..exchange.registry import registry_from_env
-from ..exchange.topics import Topics
+from ..exchange.contract.codec import AvroCodec
+from ..exchange.contract.deadletter import Origin
+from ..exchange.contract.inbound import bounded
+from ..exchange.contract.registry import registry_from_env
+from ..exchange.contract.topics import Topics
+from ..exchange.runtime.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
+from ..exchange.runtime.faust_app import make_app, raw_topic
+from ..exchange.runtime.health import add_health
 from ..reference import load_reference
 from ..settings import Settings
 from .location import SERVICE, Answer, TreatmentLocation

@@ -14,10 +14,10 @@ from ..engine import Catalog, CatalogIndex, Reason, Result, ReverseEvent, Settle
 from ..engine.claims import ManualEvent
 from ..engine.events import Unreadable, read_event
 from ..engine.results import rejected
-from ..exchange.codec import AvroCodec
-from ..exchange.deadletter import Origin
-from ..exchange.inbound import decode_event, key_problem, person_of, request_id_of
-from ..exchange.records import (
+from ..exchange.contract.codec import AvroCodec
+from ..exchange.contract.deadletter import Origin
+from ..exchange.contract.inbound import decode_event, key_problem, person_of, request_id_of
+from ..exchange.contract.records import (
     answer_on_receipt,
     claim_to_event,
     reverse_request,

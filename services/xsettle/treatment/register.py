@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..exchange.agent_loop import Rows
+from ..exchange.runtime.agent_loop import Rows
 
 FIELDS = (
     "state",

@@ -12,7 +12,7 @@ from typing import Any
 
 import faust
 
-from ..settings import Settings
+from ...settings import Settings
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import time
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from ..errors import InfrastructureError
+from ...errors import InfrastructureError
 from .security import client_options
 
 

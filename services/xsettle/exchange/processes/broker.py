@@ -21,8 +21,9 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from ..errors import XsettleError
-from ..settings import Settings, inherited_environ
+from ...errors import XsettleError
+from ...settings import Settings, inherited_environ
+from ..contract.topics import TopicSpec
 from .host import Started, die_with_parent, free_port
 from .security import client_options
 
@@ -192,14 +193,6 @@ def open_broker(
     else:
         with EmbeddedBroker(log_path, port=port) as tansu:
             yield Broker(settings.but(bootstrap=tansu.bootstrap, embedded=True), tansu)
-
-
-@dataclass(frozen=True)
-class TopicSpec:
-    name: str
-    partitions: int
-    retention_ms: int | None = None
-    cleanup_policy: str = "delete"
 
 
 def ensure_topics(bootstrap: str, topics: Sequence[TopicSpec], timeout: float = 30.0) -> None:

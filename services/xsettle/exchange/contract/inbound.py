@@ -13,8 +13,8 @@ from typing import Any
 
 from kafka.partitioner.default import murmur2
 
-from ..engine.claims import ID_LIMIT
-from ..engine.errors import shown
+from ...engine.claims import ID_LIMIT
+from ...engine.errors import shown
 from .codec import AvroCodec, DecodeError, looks_like_avro
 from .deadletter import Origin
 

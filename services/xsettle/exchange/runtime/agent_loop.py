@@ -37,9 +37,9 @@ from typing import Any, Generic, TypeVar
 import faust
 from faust import streams
 
-from ..errors import InfrastructureError
-from .codec import AvroCodec, DecodeError
-from .deadletter import Origin, dead_letter, now
+from ...errors import InfrastructureError
+from ..contract.codec import AvroCodec, DecodeError
+from ..contract.deadletter import Origin, dead_letter, now
 
 log = logging.getLogger(__name__)
 _LOOPS = itertools.count()

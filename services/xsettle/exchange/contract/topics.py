@@ -8,9 +8,18 @@ The namespace (default ``xsettle``) prefixes every name, so isolated runs (tests
 
 from dataclasses import dataclass
 
-from .broker import TopicSpec
-
 WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic as created: name, partitions, retention, cleanup."""
+
+    name: str
+    partitions: int
+    retention_ms: int | None = None
+    cleanup_policy: str = "delete"
+
 
 PERSON_EVENT_KINDS = ("enrol", "file", "cancel_filing", "manual")
 """Kinds the insured side submits (§5): they travel on :attr:`Topics.person_events`;

@@ -18,14 +18,13 @@ from typing import Any
 import fastavro
 from fastavro.schema import expand_schema, fingerprint, to_parsing_canonical_form
 
+from ...errors import DecodeError
 from .registry import SchemaRegistry
+
+__all__ = ["AvroCodec", "DecodeError", "looks_like_avro"]
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 CONFLUENT_MAGIC = b"\x00"
-
-
-class DecodeError(ValueError):
-    """Bytes that are not a message this codec can read; the reason says why."""
 
 
 @cache

@@ -4,12 +4,12 @@ Only the standard library: registering a subject's schema and fetching a schema 
 id, both cached, since ids never change once assigned.
 
 How it fails decides what happens to the message that needed it (see
-:mod:`xsettle.exchange.agent_loop`): a registry that cannot be reached (connection
+:mod:`xsettle.exchange.runtime.agent_loop`): a registry that cannot be reached (connection
 refused, no answer in time, HTTP 5xx, any answer that is not the registry's) is an
 :class:`~xsettle.errors.InfrastructureError`, so the message is retried, never
 dead-lettered; a schema id the registry answers it does not know (HTTP 404 with the
 registry's own "schema not found" code) is bad input, a
-:class:`~xsettle.exchange.codec.DecodeError`. A bare 404 (a wrong URL, a proxy's page)
+:class:`~xsettle.errors.DecodeError`. A bare 404 (a wrong URL, a proxy's page)
 is not taken for an unknown id: that would dead-letter every valid message.
 """
 
@@ -20,8 +20,8 @@ import urllib.request
 from functools import cache
 from typing import Any
 
-from ..errors import InfrastructureError
-from ..settings import Settings
+from ...errors import DecodeError, InfrastructureError
+from ...settings import Settings
 
 SCHEMA_NOT_FOUND = 40403
 """The registry's ``error_code`` for an unknown schema id (Confluent, Karapace, Redpanda)."""
@@ -62,9 +62,6 @@ class SchemaRegistry:
             try:
                 reply = self._call(path)
             except _UnknownSchema:
-                # Imported here: the codec imports this module for its registry.
-                from .codec import DecodeError
-
                 raise DecodeError(
                     f"schema id {schema_id} is unknown to the schema registry at {self.url}"
                 ) from None

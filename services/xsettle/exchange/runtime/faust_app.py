@@ -8,10 +8,10 @@ from typing import Any
 
 import faust
 
-from ..settings import Settings
-from .host import free_port
-from .security import Security
-from .tansu import recover_whole_batches, shorten_fetch_wait
+from ...settings import Settings
+from ..processes.host import free_port
+from ..processes.security import Security
+from ..processes.tansu import recover_whole_batches, shorten_fetch_wait
 
 
 def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:

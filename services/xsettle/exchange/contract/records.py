@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..engine import (
+from ...engine import (
     AMOUNT_FIELDS,
     Amounts,
     FeeDetail,
@@ -18,11 +18,11 @@ from ..engine import (
     SettleEvent,
     Status,
 )
-from ..engine.claims import ClaimEvent
-from ..engine.intake import DetailLine
-from ..engine.lifecycle_results import EnrolResult, FilingResult
-from ..engine.persons import Filing
-from ..engine.vocabulary import Route
+from ...engine.claims import ClaimEvent
+from ...engine.intake import DetailLine
+from ...engine.lifecycle_results import EnrolResult, FilingResult
+from ...engine.persons import Filing
+from ...engine.vocabulary import Route
 
 FEE_DETAIL = "xsettle.v1.FeeDetail"
 AMOUNTS = "xsettle.v1.SettlementAmounts"

@@ -1,0 +1,1 @@
+"""The wire contract: topics, Avro codecs and registry, records, inbound events, dead letters."""

@@ -1,0 +1,1 @@
+"""This machine and its brokers: Tansu, the broker choice, child processes, client options."""

@@ -1,0 +1,1 @@
+"""faust as the services run it: the app factory, the agent loop, health, the worker process."""
