@@ -20,6 +20,8 @@ NAMES = (
     "dead_letter",
     "person_event",
     "registry_result",
+    "clearing_statement",
+    "clearing_control",
 )
 
 

@@ -230,6 +230,7 @@ class InsuredLocation:
             submitted_at=submitted_at,
             settled_at=utc_now(),
             duplicate_of=duplicate_of,
+            claim_date=claim.date if claim is not None else None,
         )
 
     def _answer(

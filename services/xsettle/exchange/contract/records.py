@@ -4,7 +4,7 @@ The engine knows nothing of Kafka; this module is the one place that knows both.
 """
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -194,8 +194,10 @@ def result_record(
     submitted_at: datetime | None,
     settled_at: datetime,
     duplicate_of: str | None = None,
+    claim_date: date | None = None,
 ) -> dict[str, Any]:
-    """A ``SettlementResult``; ``duplicate_of`` names the settlement a duplicate re-emits."""
+    """A ``SettlementResult``; ``duplicate_of`` names the settlement a duplicate re-emits;
+    ``claim_date`` is the date of the claim's record (its clearing period, §6)."""
     amounts = result.amounts
     duplicate = duplicate_of is not None
     return {
@@ -217,6 +219,7 @@ def result_record(
         "settled_at": settled_at,
         "duplicate_of": duplicate_of,
         "route": result.route.value if result.route is Route.MANUAL else None,
+        "date": claim_date,
     }
 
 

@@ -62,6 +62,18 @@ class Topics:
         """Undecodable inputs (DeadLetter Avro) with their origin; keyed by source topic."""
         return f"{self.namespace}.dead-letter.v1"
 
+    @property
+    def clearing_statements(self) -> str:
+        """Closed periods' clearing statement lines (ClearingStatementLine Avro, §6), keyed
+        by insured province: clearing service → the provinces' funds."""
+        return f"{self.namespace}.clearing-statements.v1"
+
+    @property
+    def clearing_control(self) -> str:
+        """Operators' commands to the clearing service (ClearingControl Avro: close a
+        period), keyed by period."""
+        return f"{self.namespace}.clearing-control.v1"
+
     def specs(self, partitions: int) -> list[TopicSpec]:
         return [
             TopicSpec(self.claims, partitions, retention_ms=WEEK_MS),
@@ -70,4 +82,6 @@ class Topics:
             TopicSpec(self.person_events, partitions, retention_ms=WEEK_MS),
             TopicSpec(self.registry_results, partitions, retention_ms=4 * WEEK_MS),
             TopicSpec(self.dead_letters, partitions, retention_ms=4 * WEEK_MS),
+            TopicSpec(self.clearing_statements, partitions, retention_ms=53 * WEEK_MS),
+            TopicSpec(self.clearing_control, partitions, retention_ms=53 * WEEK_MS),
         ]
