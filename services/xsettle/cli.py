@@ -43,12 +43,20 @@ def _clearing(args: argparse.Namespace) -> int:
     """§6 clearing statements of a whole scenario, settled offline."""
     from .engine.clearing import statement
 
+    if args.scenario is None:
+        raise XsettleError("clearing needs --scenario S (offline), or: clearing close PERIOD")
     scenario = load_scenario(Path(args.scenario))
     exchange = scenario.exchange()
     facts = (facts for event in scenario.events if (facts := exchange.step(event)[1]))
     for line in statement(facts):
         sys.stdout.write(json.dumps(line.to_record(), ensure_ascii=False) + "\n")
     return 0
+
+
+def _clearing_close(args: argparse.Namespace) -> int:
+    from .clearing.control import close_period
+
+    return close_period(Settings.from_env(), args.period)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -132,6 +140,8 @@ def _service_builder(service: str) -> Callable[[Settings], "faust.App"]:
         from .treatment.app import build
     elif service == "insured":
         from .insured.app import build
+    elif service == "clearing":
+        from .clearing.app import build
     else:
         from .dashboard.app import build
     return build
@@ -190,8 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     clearing = commands.add_parser(
         "clearing", help="monthly clearing statements of a scenario (清算); JSON Lines on stdout"
     )
-    clearing.add_argument("--scenario", required=True, help="scenario file (YAML or JSON)")
+    clearing.add_argument("--scenario", help="scenario file (YAML or JSON): offline statements")
     clearing.set_defaults(handler=_clearing)
+    clearing_actions = clearing.add_subparsers(dest="action")
+    close = clearing_actions.add_parser(
+        "close", help="close a period: the clearing service publishes its statement lines"
+    )
+    close.add_argument("period", help="YYYY-MM")
+    close.set_defaults(handler=_clearing_close)
     run = commands.add_parser(
         "run", help="a day of traffic through broker and services, with a report"
     )
@@ -221,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     topics = commands.add_parser("topics", help="create the public topics and exit")
     topics.set_defaults(handler=_topics)
     worker = commands.add_parser("worker", help="run one service worker (reads the environment)")
-    worker.add_argument("service", choices=["treatment", "insured", "dashboard"])
+    worker.add_argument("service", choices=["treatment", "insured", "dashboard", "clearing"])
     worker.set_defaults(handler=_worker)
     _add_console_tools(commands)
     return parser

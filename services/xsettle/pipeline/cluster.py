@@ -17,7 +17,8 @@ from ..settings import Settings
 from .workers import Worker
 
 SERVICES = ("treatment", "insured")
-"""The round trip's services; the dashboard is optional and started on request."""
+"""The round trip's services; the dashboard and the clearing service are optional and
+started on request."""
 
 
 def write_reference(reference: Scenario, path: Path) -> Path:
@@ -36,12 +37,14 @@ class Cluster(Started):
         partitions: int = 8,
         insured_workers: int = 1,
         dashboard: bool = False,
+        clearing: bool = False,
     ) -> None:
         self.reference = reference
         self.run_dir = run_dir
         self.partitions = partitions
         self.insured_workers = insured_workers
         self.dashboard = dashboard
+        self.clearing = clearing
         self.broker: EmbeddedBroker | None = None
         """The Tansu started for this cluster; None on a configured cluster."""
         self.workers: list[Worker] = []
@@ -83,6 +86,8 @@ class Cluster(Started):
                 self.add_worker(service, index)
         if self.dashboard:
             self.add_worker("dashboard")
+        if self.clearing:
+            self.add_worker("clearing")
         for worker in self.workers:
             worker.wait_ready()
 

@@ -1,0 +1,98 @@
+"""The clearing service (清算) as a faust app: ``xsettle worker clearing``.
+
+One agent reads the result topic and the clearing control topic as one stream, so a
+period closes at a definite point among the results: what came before is in its
+statement, what comes after is an adjustment of the next open period (see
+:mod:`xsettle.clearing.location`). Its three tables are changelog-backed and
+versioned; a closed period's statement lines go out on the statement topic, keyed by
+insured province, only once the period's row is in the changelog. ``GET
+/clearing/{period}`` shows a period, open (running totals) or closed (its statement).
+It runs as one worker: a period spans every partition.
+"""
+
+from datetime import UTC, datetime
+
+import faust
+from faust.web import Request, Response, View
+
+from ..exchange.contract.codec import AvroCodec
+from ..exchange.contract.deadletter import Origin
+from ..exchange.contract.registry import registry_from_env
+from ..exchange.contract.topics import Topics
+from ..exchange.runtime.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
+from ..exchange.runtime.faust_app import make_app, raw_topic
+from ..exchange.runtime.health import add_health
+from ..settings import Settings
+from .location import (
+    PERIOD,
+    SERVICE,
+    Clearing,
+    LineRows,
+    Row,
+    statement_record,
+    version_of,
+)
+
+BATCH = 500
+
+
+def build(settings: Settings) -> faust.App:
+    app = make_app(SERVICE, settings)
+    registry = registry_from_env(settings)
+    topics = Topics(settings.namespace)
+    status = Status()
+    partitions = settings.partitions
+    inputs = raw_topic(app, topics.results, topics.clearing_control, partitions=partitions)
+    statements = raw_topic(app, topics.clearing_statements, partitions=partitions)
+    dead_letters = raw_topic(app, topics.dead_letters, partitions=partitions)
+
+    def table(name: str) -> faust.Table:
+        return versioned_table(app, name, version_of, key_type=bytes, partitions=partitions)
+
+    claims: Rows[Row] = Rows(table("claims"))
+    lines = LineRows(table("lines"))
+    periods: Rows[Row] = Rows(table("periods"))
+    clearing = Clearing(claims, lines, periods)
+    result_codec = AvroCodec("settlement_result", registry)
+    control_codec = AvroCodec("clearing_control", registry)
+    statement_codec = AvroCodec("clearing_statement", registry)
+    loop = AgentLoop(
+        app,
+        SERVICE,
+        status,
+        (dead_letters, AvroCodec("dead_letter", registry)),
+        [claims, lines, periods],
+        durable_before_send=True,
+    )
+
+    def take(event: faust.EventT, origin: Origin, outbox: Outbox) -> None:
+        message = event.message
+        if message.topic != topics.clearing_control:
+            applied = clearing.take_result(
+                result_codec.decode(message.value), origin.partition, event
+            )
+            if applied.outcome == "redelivered":
+                status.count_redelivery()
+            return
+        command = control_codec.decode(message.value)
+        published, closed_at = clearing.close(command["period"], datetime.now(UTC), event)
+        for line in published:
+            record = statement_record(line, closed_at)
+            outbox.send(
+                statements, line["insured_province"].encode(), statement_codec.encode(record)
+            )
+
+    @app.agent(inputs)
+    async def clear(stream: faust.StreamT) -> None:
+        async for events in stream.take_events(BATCH, within=0.01):
+            await loop.run(events, take)
+
+    @app.page("/clearing/{period}")
+    class Period(View):
+        async def get(self, request: Request, period: str) -> Response:
+            if not PERIOD.fullmatch(period):
+                return self.json({"period": period, "error": "not a period (YYYY-MM)"}, status=400)
+            return self.json(clearing.view(period))
+
+    add_health(app, status, settings.require_bootstrap("a worker"))
+    return app

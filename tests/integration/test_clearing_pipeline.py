@@ -1,0 +1,128 @@
+"""Clearing (清算, SETTLEMENT_RULES §6) and reconciliation (对账) through the services.
+
+A generated day settled through Kafka, then a clearing worker started on the result
+topic: its ``/clearing/{period}`` equals the offline statement; closing the period
+publishes exactly those lines on the statement topic; a reversal that comes after the
+close lands in the next period as an adjustment, and the closed period stays as it
+closed; a SIGKILLed and restarted clearing worker shows the same totals.
+"""
+
+import json
+import time
+import urllib.request
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from xsettle.clearing.control import close_period
+from xsettle.clearing.location import next_period, statement_line
+from xsettle.engine.clearing import statement
+from xsettle.engine.vocabulary import Route
+from xsettle.exchange.contract.codec import AvroCodec
+from xsettle.exchange.processes.topic_reader import read_topic
+from xsettle.pipeline.client import ExchangeClient
+from xsettle.pipeline.cluster import Cluster
+from xsettle.pipeline.scenario_run import settle_via_kafka, submit_scenario
+from xsettle.traffic import TrafficMix, generate_day
+
+STATEMENTS = AvroCodec("clearing_statement")
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _until(probe: Callable[[], Any], wanted: Callable[[Any], bool], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if wanted(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.25)
+
+
+def test_clearing_service_equals_offline_closes_a_period_and_takes_a_late_reversal(
+    broker_env: object,
+) -> None:
+    scenario = generate_day(claims=240, persons=40, seed=14, mix=TrafficMix(life_cycle=0.3))
+    offline = scenario.exchange()
+    facts = [fact for event in scenario.events if (fact := offline.step(event)[1])]
+    assert any(f.result.status.value == "REVERSED" for f in facts)
+    assert any(f.route.value == "manual" for f in facts)
+    expected = [line.to_record() for line in statement(facts)]
+    [period] = {line["period"] for line in expected}
+    # A late reversal: of a direct settlement still standing at the end of the day.
+    person, claim = next(
+        (event["person_id"], event["claim_id"])
+        for event in reversed(scenario.events)
+        if isinstance(event, dict) and event.get("kind") == "settle" and _standing(offline, event)
+    )
+    reversal = {"kind": "reverse", "claim_id": claim, "person_id": person}
+    late_fact = offline.step(reversal)[1]
+    assert late_fact is not None and late_fact.cleared
+    [adjustment] = [line.to_record() for line in statement([late_fact])]
+    adjustment.update(period=next_period(period), adjusts=period)
+    seen: dict[str, Any] = {}
+
+    def inspect(cluster: Cluster) -> None:
+        worker = cluster.add_worker("clearing")
+        worker.wait_ready()
+
+        def view(which: str) -> Any:
+            return _get(f"{cluster.worker('clearing').url}/clearing/{which}")
+
+        seen["open"] = _until(lambda: view(period), lambda v: v["lines"] == expected)
+        assert cluster.settings is not None
+        close_period(cluster.settings, period)
+        seen["closed"] = _until(lambda: view(period), lambda v: v["state"] == "closed")
+        topic = cluster.topics.clearing_statements
+        seen["published"] = _until(
+            lambda: [
+                statement_line(STATEMENTS.decode(r.value)) | {"key": r.key.decode()}
+                for r in read_topic(cluster.bootstrap, topic)
+            ],
+            lambda lines: len(lines) >= len(expected),
+        )
+        client = ExchangeClient(cluster.bootstrap, cluster.topics)
+        try:
+            [request] = submit_scenario(client, [reversal], "late")
+            client.collect([request], 60)
+        finally:
+            client.close()
+        seen["next"] = _until(lambda: view(next_period(period)), lambda v: v["lines"])
+        seen["after"] = view(period)
+        worker.kill()
+        cluster.add_worker("clearing", 1).wait_ready()
+        seen["restarted"] = [view(period), view(next_period(period))]
+        time.sleep(2)  # anything redelivered after the restart is in by now
+        seen["settled"] = [view(period), view(next_period(period))]
+
+    settle_via_kafka(scenario, inspect=inspect)
+
+    assert seen["open"] == {"period": period, "state": "open", "closed_at": None, "lines": expected}
+    assert seen["closed"]["lines"] == expected
+    published = sorted(seen["published"], key=lambda line: line["treatment_province"])
+    assert [line["key"] for line in published] == [line["insured_province"] for line in published]
+    assert (
+        sorted(
+            [{k: v for k, v in line.items() if k != "key"} for line in published],
+            key=lambda line: (line["insured_province"], line["treatment_province"]),
+        )
+        == expected
+    )
+    assert seen["next"]["state"] == "open" and seen["next"]["lines"] == [adjustment]
+    assert seen["after"] == seen["closed"]  # a closed period never changes
+    assert seen["restarted"] == seen["settled"] == [seen["closed"], seen["next"]]
+    assert sum(Decimal(line["owed"]) for line in expected) > 0
+
+
+def _standing(offline: Any, event: dict[str, Any]) -> bool:
+    state = offline.state_of(event.get("person_id"))
+    record = state.ledger.claims.get(event.get("claim_id")) if state is not None else None
+    return (
+        record is not None
+        and record.reversal is None
+        and record.settlement.route is Route.DIRECT
+        and record.date.isoformat() == event.get("date")
+    )

@@ -1,0 +1,211 @@
+"""The clearing service's handler (SETTLEMENT_RULES §6) without Kafka: results in,
+per-period, per-province-pair lines out; closing a period freezes it."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from xsettle.clearing.location import (
+    Clearing,
+    ClearingError,
+    LineRows,
+    next_period,
+    statement_line,
+    statement_record,
+)
+from xsettle.engine.clearing import CLEARED_AMOUNTS
+from xsettle.exchange.contract.codec import AvroCodec
+from xsettle.exchange.runtime.agent_loop import Rows
+
+CLOSED_AT = datetime(2025, 4, 2, 8, 0, tzinfo=UTC)
+
+
+class Event:
+    """Stands for the faust event a row is read and written under."""
+
+
+EVENT = Event()
+
+
+class Service:
+    def __init__(self) -> None:
+        self.tables: tuple[dict[bytes, Any], ...] = ({}, {}, {})
+        self.rows = (Rows(self.tables[0]), LineRows(self.tables[1]), Rows(self.tables[2]))
+        self.clearing = Clearing(*self.rows)
+
+    def take(self, record: dict[str, Any], partition: int = 0) -> str:
+        applied = self.clearing.take_result(record, partition, EVENT)
+        self.end_batch()
+        return applied.outcome
+
+    def close(self, period: str) -> list[dict[str, Any]]:
+        lines, _ = self.clearing.close(period, CLOSED_AT, EVENT)
+        self.end_batch()
+        return lines
+
+    def end_batch(self) -> None:
+        for rows in self.rows:
+            rows.write()
+
+    def lines(self, period: str) -> list[dict[str, Any]]:
+        return self.clearing.view(period)["lines"]  # type: ignore[no-any-return]
+
+
+def amounts(fund: str, acct: str = "0", cash: str = "0", sign: int = 1) -> dict[str, Decimal]:
+    values = dict.fromkeys(CLEARED_AMOUNTS, Decimal("0.00"))
+    values.update(
+        medfee_sumamt=Decimal(fund) + Decimal(acct) + Decimal(cash),
+        hifp_pay=Decimal(fund),
+        fund_pay_sumamt=Decimal(fund),
+        acct_pay=Decimal(acct),
+        psn_cash_pay=Decimal(cash),
+    )
+    return {name: sign * value for name, value in values.items()}
+
+
+def result(
+    result_id: str,
+    status: str = "SETTLED",
+    *,
+    claim: str = "C1",
+    person: str = "P1",
+    day: date | None = date(2025, 3, 14),
+    fund: str = "100.00",
+    acct: str = "20.00",
+    route: str | None = None,
+    duplicate_of: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "result_id": result_id,
+        "request_id": f"r-{result_id}",
+        "claim_id": claim,
+        "person_id": person,
+        "status": status,
+        "amounts": amounts(fund, acct, "5.00", -1 if status == "REVERSED" else 1)
+        if status != "REJECTED"
+        else None,
+        "insured_region": "320100",
+        "treatment_region": "440106",
+        "duplicate_of": duplicate_of,
+        "route": route,
+        "date": day,
+    }
+
+
+def test_a_settlement_counts_once_however_often_it_is_delivered() -> None:
+    service = Service()
+    assert service.take(result("a")) == "counted"
+    assert service.take(result("a")) == "redelivered"
+    assert service.take(result("b", claim="C2", fund="50.50", acct="0")) == "counted"
+    [line] = service.lines("2025-03")
+    assert line == {
+        "period": "2025-03",
+        "insured_province": "320000",
+        "treatment_province": "440000",
+        "settled": 2,
+        "reversed": 0,
+        "medfee_sumamt": "180.50",
+        "hifp_pay": "150.50",
+        "hifmi_pay": "0.00",
+        "maf_pay": "0.00",
+        "fund_pay_sumamt": "150.50",
+        "acct_pay": "20.00",
+        "psn_cash_pay": "10.00",
+        "owed": "170.50",
+    }
+
+
+def test_a_re_emitted_duplicate_and_a_rejection_are_not_counted() -> None:
+    service = Service()
+    service.take(result("a"))
+    assert service.take(result("dup", duplicate_of="a")) == "duplicate"
+    assert service.take(result("rej", "REJECTED")) == "not cleared"
+    assert service.lines("2025-03")[0]["settled"] == 1
+
+
+def test_a_reversal_counts_in_the_month_of_the_settlement_it_reverses() -> None:
+    service = Service()
+    service.take(result("a", day=date(2025, 3, 31)))
+    # Even if a reversal carried another date, the settlement's month decides.
+    assert service.take(result("r", "REVERSED", day=date(2025, 4, 1))) == "counted"
+    [line] = service.lines("2025-03")
+    assert (line["settled"], line["reversed"], line["owed"]) == (1, 1, "0.00")
+    assert service.lines("2025-04") == []
+    # Settled again after the reversal: a new settlement in its own month.
+    service.take(result("a2", day=date(2025, 4, 3)))
+    assert service.lines("2025-04")[0]["settled"] == 1
+
+
+def test_manual_reimbursements_and_their_reversals_are_not_cleared() -> None:
+    service = Service()
+    assert service.take(result("m", route="manual")) == "manual"
+    assert service.take(result("mr", "REVERSED")) == "manual"  # the reversal has no route
+    assert service.lines("2025-03") == []
+
+
+def test_lines_are_summed_over_partitions() -> None:
+    service = Service()
+    service.take(result("a", person="P1"), partition=0)
+    service.take(result("b", person="P2"), partition=5)
+    [line] = service.lines("2025-03")
+    assert line["settled"] == 2 and line["owed"] == "240.00"
+
+
+def test_a_late_reversal_after_close_is_an_adjustment_of_the_next_open_period() -> None:
+    service = Service()
+    service.take(result("a"))
+    service.take(result("b", claim="C2", person="P2"))
+    closed = service.close("2025-03")
+    assert [line["settled"] for line in closed] == [2]
+    assert service.clearing.view("2025-03")["state"] == "closed"
+    applied = service.clearing.take_result(result("r", "REVERSED"), 0, EVENT)
+    service.end_batch()
+    assert (applied.period, applied.adjusts) == ("2025-04", "2025-03")
+    assert service.clearing.view("2025-03")["lines"] == closed  # a closed period never changes
+    [adjustment] = service.lines("2025-04")
+    assert adjustment["adjusts"] == "2025-03"
+    assert (adjustment["settled"], adjustment["reversed"], adjustment["owed"]) == (0, 1, "-120.00")
+    # Closing again re-publishes the very same lines.
+    assert service.close("2025-03") == closed
+    # With April closed too, a late result of March lands in May.
+    service.close("2025-04")
+    service.take(result("late", claim="C3", day=date(2025, 3, 2)))
+    [late] = service.lines("2025-05")
+    assert late["adjusts"] == "2025-03" and late["settled"] == 1
+    assert service.clearing.view("2025-04")["lines"] == [adjustment]
+
+
+def test_closing_in_the_middle_of_a_batch_includes_the_batch_s_earlier_results() -> None:
+    service = Service()
+    service.clearing.take_result(result("a"), 0, EVENT)
+    lines, _ = service.clearing.close("2025-03", CLOSED_AT, EVENT)
+    applied = service.clearing.take_result(result("b", claim="C2"), 1, EVENT)
+    service.end_batch()
+    assert [line["settled"] for line in lines] == [1]
+    assert applied.adjusts == "2025-03"
+
+
+def test_a_cleared_result_without_its_claim_date_is_refused() -> None:
+    with pytest.raises(ClearingError):
+        Service().take(result("a", day=None))
+    with pytest.raises(ClearingError):
+        Service().close("2025-13")
+
+
+def test_statement_lines_travel_as_avro_and_read_back_as_published() -> None:
+    service = Service()
+    service.take(result("a"))
+    service.close("2025-03")
+    service.take(result("r", "REVERSED"))
+    codec = AvroCodec("clearing_statement")
+    for line in service.lines("2025-04"):
+        decoded = codec.decode(codec.encode(statement_record(line, CLOSED_AT)))
+        assert statement_line(decoded) == line
+        assert decoded["closed_at"] == CLOSED_AT
+
+
+def test_next_period_wraps_the_year() -> None:
+    assert next_period("2025-12") == "2026-01"
+    assert next_period("2025-03") == "2025-04"
