@@ -54,6 +54,8 @@ class Figures:
         self.latencies: list[tuple[datetime, str, float]] = []
         """A min-heap of (settled_at, result_id, milliseconds): the newest results'."""
         self.duplicates = 0
+        self.reemitted = 0
+        """Answers to duplicate settles (``duplicate_of``): not settlements of their own."""
         self.undecodable = 0
 
     def ingest(self, result: dict[str, Any]) -> bool:
@@ -65,6 +67,10 @@ class Figures:
         self.seen[result_id] = None
         if len(self.seen) > SEEN_KEPT:
             self.seen.popitem(last=False)
+        if result.get("duplicate_of"):
+            # The answer to a duplicate settle re-emits a settlement already counted.
+            self.reemitted += 1
+            return True
         status = result["status"]
         self.statuses[status] += 1
         if result["reason"]:
@@ -84,8 +90,12 @@ class Figures:
                 self.fund[field] += amounts[field]
             for field in PERSONAL_FIELDS:
                 self.personal[field] += amounts[field]
-            cell = (self.names(result["insured_region"]), self.names(result["treatment_region"]))
-            self.matrix[cell] += amounts["fund_pay_sumamt"]
+            if result.get("route") != "manual":  # paid by the insured location itself
+                cell = (
+                    self.names(result["insured_region"]),
+                    self.names(result["treatment_region"]),
+                )
+                self.matrix[cell] += amounts["fund_pay_sumamt"]
         return True
 
     def snapshot(self, lag: int | None = None) -> dict[str, Any]:
@@ -98,6 +108,7 @@ class Figures:
             "rejected": self.statuses["REJECTED"],
             "reversed": self.statuses["REVERSED"],
             "duplicates_ignored": self.duplicates,
+            "duplicate_settles_reemitted": self.reemitted,
             "undecodable": self.undecodable,
             "reasons": dict(sorted(self.reasons.items(), key=lambda r: (-r[1], r[0]))),
             "per_minute": [
