@@ -59,6 +59,12 @@ def _clearing_close(args: argparse.Namespace) -> int:
     return close_period(Settings.from_env(), args.period)
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    from .clearing.reconcile import reconcile_command
+
+    return reconcile_command(Settings.from_env(), args.period)
+
+
 def _run(args: argparse.Namespace) -> int:
     from .pipeline.demo import run_day
 
@@ -208,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     close.add_argument("period", help="YYYY-MM")
     close.set_defaults(handler=_clearing_close)
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="对账: the treatment location's payouts against the insured location's results",
+    )
+    reconcile.add_argument("--period", required=True, help="YYYY-MM")
+    reconcile.set_defaults(handler=_reconcile)
     run = commands.add_parser(
         "run", help="a day of traffic through broker and services, with a report"
     )

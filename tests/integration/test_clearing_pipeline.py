@@ -4,18 +4,25 @@ A generated day settled through Kafka, then a clearing worker started on the res
 topic: its ``/clearing/{period}`` equals the offline statement; closing the period
 publishes exactly those lines on the statement topic; a reversal that comes after the
 close lands in the next period as an adjustment, and the closed period stays as it
-closed; a SIGKILLed and restarted clearing worker shows the same totals.
+closed; a SIGKILLed and restarted clearing worker shows the same totals. The
+treatment location's payouts reconcile with the insured location's results, and a
+payout dropped on one side is found as exactly its claim.
 """
 
 import json
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from kafka import KafkaProducer
+
 from xsettle.clearing.control import close_period
 from xsettle.clearing.location import next_period, statement_line
+from xsettle.clearing.reconcile import read_sides, reconcile
 from xsettle.engine.clearing import statement
 from xsettle.engine.vocabulary import Route
 from xsettle.exchange.contract.codec import AvroCodec
@@ -126,3 +133,66 @@ def _standing(offline: Any, event: dict[str, Any]) -> bool:
         and record.settlement.route is Route.DIRECT
         and record.date.isoformat() == event.get("date")
     )
+
+
+def _reconcile_cli(cluster: Cluster, period: str) -> subprocess.CompletedProcess[str]:
+    assert cluster.settings is not None
+    return subprocess.run(
+        [sys.executable, "-m", "xsettle.cli", "reconcile", "--period", period],
+        env=cluster.settings.child_environ(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_reconciliation_is_clean_and_finds_exactly_a_dropped_result(broker_env: object) -> None:
+    scenario = generate_day(claims=150, persons=30, seed=15, mix=TrafficMix(life_cycle=0.2))
+    period = "2025-06"
+    seen: dict[str, Any] = {}
+
+    def inspect(cluster: Cluster) -> None:
+        assert cluster.settings is not None
+        settings = cluster.settings
+
+        def sides() -> Any:
+            insured, treatment = read_sides(settings)
+            return insured, treatment, reconcile(insured, treatment, period)
+
+        # The treatment location closes its claims as the results come: wait for it.
+        insured, treatment, (lines, differences) = _until(sides, lambda s: not s[2][1])
+        assert differences == [] and lines and all(line["agree"] for line in lines)
+        seen["clean"] = _reconcile_cli(cluster, period)
+        # Drop one payout on the treatment side: the reconciliation names that claim only.
+        dropped = next(p for p in treatment if p.status == "SETTLED")
+        kept = [p for p in treatment if p != dropped]
+        seen["dropped"] = dropped, reconcile(insured, kept, period)
+        # The same through the command: the claim's register entry deleted in the changelog.
+        changelog = f"{settings.namespace}-treatment-claims-changelog"
+        key = json.dumps([dropped.person_id, dropped.claim_id], ensure_ascii=False).encode()
+        [partition] = {
+            r.partition for r in read_topic(cluster.bootstrap, changelog) if r.key == key
+        }
+        producer = KafkaProducer(bootstrap_servers=cluster.bootstrap)
+        producer.send(changelog, key=key, value=None, partition=partition)
+        producer.flush()
+        producer.close()
+        seen["deleted"] = _reconcile_cli(cluster, period)
+
+    settle_via_kafka(scenario, inspect=inspect)
+
+    clean = seen["clean"]
+    assert clean.returncode == 0, clean.stderr
+    assert "both sides agree" in clean.stderr
+    assert all(json.loads(line)["agree"] for line in clean.stdout.splitlines())
+    dropped, (lines, differences) = seen["dropped"]
+    assert [
+        (d["person_id"], d["claim_id"], d["result_id"], d["difference"]) for d in differences
+    ] == [(dropped.person_id, dropped.claim_id, dropped.result_id, "only at the insured location")]
+    assert [line["insured_province"] for line in lines if not line["agree"]] == [dropped.pair[0]]
+    deleted = seen["deleted"]
+    assert deleted.returncode == 1, deleted.stderr
+    listed = [json.loads(line) for line in deleted.stdout.splitlines()]
+    claims = {(d["person_id"], d["claim_id"]) for d in listed if "difference" in d}
+    assert claims == {(dropped.person_id, dropped.claim_id)}
+    assert "only at the insured location" in deleted.stderr.strip().splitlines()[-1]

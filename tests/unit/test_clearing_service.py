@@ -1,6 +1,7 @@
 """The clearing service's handler (SETTLEMENT_RULES §6) without Kafka: results in,
 per-period, per-province-pair lines out; closing a period freezes it."""
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,9 +16,11 @@ from xsettle.clearing.location import (
     statement_line,
     statement_record,
 )
+from xsettle.clearing.reconcile import cleared, payouts, reconcile, summary
 from xsettle.engine.clearing import CLEARED_AMOUNTS
 from xsettle.exchange.contract.codec import AvroCodec
 from xsettle.exchange.runtime.agent_loop import Rows
+from xsettle.treatment.register import ClaimRegister
 
 CLOSED_AT = datetime(2025, 4, 2, 8, 0, tzinfo=UTC)
 
@@ -209,3 +212,67 @@ def test_statement_lines_travel_as_avro_and_read_back_as_published() -> None:
 def test_next_period_wraps_the_year() -> None:
     assert next_period("2025-12") == "2026-01"
     assert next_period("2025-03") == "2025-04"
+
+
+# 对账: the treatment location's payouts against the insured location's results.
+
+
+def _register_entries(results: list[dict[str, Any]]) -> dict[tuple[str, str], list[Any]]:
+    """The treatment register's entries after it closed these results."""
+    table: dict[bytes, Any] = {}
+    rows: Rows[Any] = Rows(table)
+    register = ClaimRegister(table)
+    for record in results:
+        register.closed(rows, {**record, "settled_at": CLOSED_AT, "reason": None}, EVENT)
+    rows.write()
+    return {tuple(json.loads(key)): entry for key, entry in table.items()}  # type: ignore[misc]
+
+
+DAY_RESULTS = [
+    result("a"),
+    result("b", claim="C2"),
+    result("dup", claim="C2", duplicate_of="b"),
+    result("m", claim="C3", route="manual"),
+    result("rb", "REVERSED", claim="C2", day=None),
+    result("c", claim="C4", person="P2", fund="70.00"),
+    result("x", claim="C5", day=date(2025, 4, 1)),
+]
+
+
+def test_the_treatment_register_records_the_payouts_that_the_results_clear() -> None:
+    insured = cleared(DAY_RESULTS)
+    treatment = cleared(payouts(_register_entries(DAY_RESULTS)))
+    assert sorted(insured, key=lambda p: p.result_id) == sorted(
+        treatment, key=lambda p: p.result_id
+    )
+    assert {p.result_id for p in insured} == {"a", "b", "rb", "c", "x"}
+    assert {p.period for p in insured if p.result_id == "rb"} == {"2025-03"}
+    lines, differences = reconcile(insured, treatment, "2025-03")
+    assert differences == [] and [line["agree"] for line in lines] == [True]
+    assert lines[0]["insured"]["settled"] == 3 and lines[0]["insured"]["reversed"] == 1
+    assert summary("2025-03", lines, differences).endswith(
+        "agree on 1 province pairs (210.00 owed)"
+    )
+
+
+def test_a_dropped_result_is_found_as_exactly_its_claim() -> None:
+    insured = cleared(DAY_RESULTS)
+    treatment = [p for p in cleared(payouts(_register_entries(DAY_RESULTS))) if p.result_id != "c"]
+    lines, differences = reconcile(insured, treatment, "2025-03")
+    assert [(d["person_id"], d["claim_id"], d["difference"]) for d in differences] == [
+        ("P2", "C4", "only at the insured location")
+    ]
+    assert [line["agree"] for line in lines] == [False]
+    assert "1 only at the insured location" in summary("2025-03", lines, differences)
+
+
+def test_amounts_that_differ_and_a_claim_settled_twice_are_listed() -> None:
+    insured = cleared([result("a"), result("a2")])  # two settlements, no reversal between
+    treatment = cleared([result("a", fund="99.00"), result("a2")])
+    _, differences = reconcile(insured, treatment, "2025-03")
+    kinds = sorted((d["difference"], d.get("side", "")) for d in differences)
+    assert kinds == [
+        ("amounts differ", ""),
+        ("settled twice", "insured"),
+        ("settled twice", "treatment"),
+    ]

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..engine.clearing import CLEARED_AMOUNTS
 from ..exchange.runtime.agent_loop import Rows
 
 FIELDS = (
@@ -33,10 +34,18 @@ FIELDS = (
 )
 """A claim's entry, by position: ``closed_at`` in epoch milliseconds; ``in_flight`` the
 request forwarded and not yet answered; ``version`` raised by every write (recovery never
-takes an entry back to an older one)."""
+takes an entry back to an older one).
+
+An entry whose claim was paid out (a direct settlement, a reversal) has one more
+element, ``PAID``: every payout and refund in order, each :func:`payout` of its result,
+which is what the reconciliation (``xsettle reconcile``) reads from the changelog."""
 STATE, REQUEST, RESULT, REASON, CASH, FUND, CLOSED, LAST_REJECTION, IN_FLIGHT, VERSION = range(
     len(FIELDS)
 )
+
+PAID = len(FIELDS)
+PAYOUT = ("result_id", "status", "date", "insured_region", "treatment_region", "route", "amounts")
+"""A payout, by position; ``amounts`` in :data:`~xsettle.engine.clearing.CLEARED_AMOUNTS` order."""
 
 Entry = list[Any]
 
@@ -105,6 +114,9 @@ class ClaimRegister:
             entry[REASON] = result["reason"]
             entry[CASH] = str(amounts["psn_cash_pay"]) if amounts else None
             entry[FUND] = str(amounts["fund_pay_sumamt"]) if amounts else None
+        paid = entry[PAID] if len(entry) > PAID else []
+        if _paid_out(result) and all(earlier[0] != result["result_id"] for earlier in paid):
+            entry[PAID:] = [[*paid, payout(result)]]
         rows.put(key, entry, event)
 
     def lookup(self, person_id: str, claim_id: str) -> dict[str, Any] | None:
@@ -112,7 +124,31 @@ class ClaimRegister:
         entry = self.table.get(claim_key(person_id, claim_id))
         if entry is None:
             return None
-        state = dict(zip(FIELDS, entry, strict=True))
+        state = dict(zip(FIELDS, entry[:PAID], strict=True))
         if state["closed_at"] is not None:
             state["closed_at"] = datetime.fromtimestamp(state["closed_at"] / 1000, UTC).isoformat()
         return {"person_id": person_id, "claim_id": claim_id, **state}
+
+
+def _paid_out(result: dict[str, Any]) -> bool:
+    """A settlement or reversal that moved money (a re-emitted duplicate moved none)."""
+    return (
+        result["status"] in ("SETTLED", "REVERSED")
+        and result["amounts"] is not None
+        and not result.get("duplicate_of")
+    )
+
+
+def payout(result: dict[str, Any]) -> list[Any]:
+    """What the location paid (or took back) on a result, as :data:`PAYOUT`."""
+    day = result.get("date")
+    amounts = result["amounts"]
+    return [
+        result["result_id"],
+        result["status"],
+        day.isoformat() if day is not None else None,
+        result.get("insured_region"),
+        result.get("treatment_region"),
+        result.get("route"),
+        [str(amounts[name]) if name in amounts else None for name in CLEARED_AMOUNTS],
+    ]

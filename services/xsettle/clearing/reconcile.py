@@ -1,0 +1,246 @@
+"""对账: the treatment location's payouts against the insured location's results.
+
+Two records of the same money: the insured location's results (the result topic) and
+what the treatment location paid out at the desk on them (each claim's payouts in its
+claim register, read from the register's changelog: see
+:mod:`xsettle.treatment.register`). Both are taken through the same §6 rule (a
+reversal in the period of the settlement it reverses; duplicates and manual
+reimbursements not cleared) and compared for one period:
+
+- **totals** (总账对账) per province pair: counts of settlements and reversals and every
+  §6 sum must agree;
+- **details** (明细对账) per claim, by result id: a payout on one side only, the same
+  result with different amounts (or provinces), a claim settled twice without a
+  reversal between.
+
+``xsettle reconcile --period P`` prints both as JSON Lines, then a one-line summary,
+and exits 1 on any difference.
+"""
+
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ..engine.clearing import CLEARED_AMOUNTS
+from ..engine.money import ZERO, fmt_money
+from ..engine.regions import province_of
+from ..exchange.contract.codec import AvroCodec
+from ..exchange.contract.registry import registry_from_env
+from ..exchange.contract.topics import Topics
+from ..exchange.processes.topic_reader import read_topic
+from ..settings import Settings
+from ..treatment.register import PAID, PAYOUT, entry_version
+from .location import check_period, period_of
+
+INSURED, TREATMENT = "insured", "treatment"
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One cleared result as one side records it."""
+
+    person_id: str
+    claim_id: str
+    result_id: str
+    status: str
+    period: str
+    pair: tuple[str, str]
+    amounts: tuple[Decimal, ...]
+    """In CLEARED_AMOUNTS order."""
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "result_id": self.result_id,
+            "status": self.status,
+            "insured_province": self.pair[0],
+            "treatment_province": self.pair[1],
+            **{name: fmt_money(v) for name, v in zip(CLEARED_AMOUNTS, self.amounts, strict=True)},
+        }
+
+
+def cleared(results: Iterable[dict[str, Any]]) -> list[Payment]:
+    """The results that §6 clears, each with its period: results in each claim's order,
+    as decoded ``SettlementResult`` records (or payouts in the same shape)."""
+    claims: dict[tuple[str, str], tuple[str, bool]] = {}
+    seen: set[str] = set()
+    payments = []
+    for result in results:
+        person, claim, status = result.get("person_id"), result.get("claim_id"), result["status"]
+        if status not in ("SETTLED", "REVERSED") or not person or not claim:
+            continue
+        if result.get("duplicate_of") or result["result_id"] in seen:
+            continue
+        seen.add(result["result_id"])
+        known = claims.get((person, claim))
+        if status == "SETTLED" or known is None:
+            day = result.get("date")
+            if day is None:
+                continue  # written before results carried their claim's date
+            known = claims[(person, claim)] = (period_of(day), result.get("route") == "manual")
+        period, manual = known
+        if manual or result.get("amounts") is None:
+            continue
+        payments.append(
+            Payment(
+                person,
+                claim,
+                result["result_id"],
+                status,
+                period,
+                (province_of(result["insured_region"]), province_of(result["treatment_region"])),
+                tuple(Decimal(result["amounts"][name]) for name in CLEARED_AMOUNTS),
+            )
+        )
+    return payments
+
+
+def payouts(entries: dict[tuple[str, str], list[Any]]) -> Iterator[dict[str, Any]]:
+    """The treatment register's payouts, as result-shaped records, claim by claim."""
+    for (person, claim), entry in entries.items():
+        for paid in entry[PAID] if len(entry) > PAID else ():
+            record = dict(zip(PAYOUT, paid, strict=True))
+            record["amounts"] = dict(zip(CLEARED_AMOUNTS, record["amounts"], strict=True))
+            record["date"] = date.fromisoformat(record["date"]) if record["date"] else None
+            yield {**record, "person_id": person, "claim_id": claim}
+
+
+def reconcile(
+    insured: list[Payment], treatment: list[Payment], period: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The period's totals per province pair (both sides), and every difference."""
+    sides = {INSURED: insured, TREATMENT: treatment}
+    totals: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    by_claim: dict[tuple[str, str], dict[str, list[Payment]]] = defaultdict(
+        lambda: {INSURED: [], TREATMENT: []}
+    )
+    for side, payments in sides.items():
+        for payment in payments:
+            if payment.period != period:
+                continue
+            by_claim[(payment.person_id, payment.claim_id)][side].append(payment)
+            pair = totals.setdefault(payment.pair, {s: _empty() for s in sides})[side]
+            pair["reversed" if payment.status == "REVERSED" else "settled"] += 1
+            for name, value in zip(CLEARED_AMOUNTS, payment.amounts, strict=True):
+                pair[name] += value
+    lines = []
+    for (insured_province, treatment_province), pair in sorted(totals.items()):
+        shown = {side: _shown(figures) for side, figures in pair.items()}
+        lines.append(
+            {
+                "period": period,
+                "insured_province": insured_province,
+                "treatment_province": treatment_province,
+                **shown,
+                "agree": shown[INSURED] == shown[TREATMENT],
+            }
+        )
+    differences = []
+    for (person, claim), found in sorted(by_claim.items()):
+        differences += _claim_differences(period, person, claim, found)
+    return lines, differences
+
+
+def _empty() -> dict[str, Any]:
+    return {"settled": 0, "reversed": 0, **dict.fromkeys(CLEARED_AMOUNTS, ZERO)}
+
+
+def _shown(figures: dict[str, Any]) -> dict[str, Any]:
+    return {k: fmt_money(v) if isinstance(v, Decimal) else v for k, v in figures.items()}
+
+
+def _claim_differences(
+    period: str, person: str, claim: str, found: dict[str, list[Payment]]
+) -> list[dict[str, Any]]:
+    out = []
+    where = {"period": period, "person_id": person, "claim_id": claim}
+    mine = {side: {p.result_id: p for p in payments} for side, payments in found.items()}
+    for result_id in sorted(mine[INSURED].keys() | mine[TREATMENT].keys()):
+        a, b = mine[INSURED].get(result_id), mine[TREATMENT].get(result_id)
+        if a is not None and b is not None and a == b:
+            continue
+        kind = (
+            "amounts differ" if a and b else f"only at the {INSURED if a else TREATMENT} location"
+        )
+        out.append(
+            {
+                **where,
+                "difference": kind,
+                "result_id": result_id,
+                INSURED: a.to_record() if a else None,
+                TREATMENT: b.to_record() if b else None,
+            }
+        )
+    for side, payments in found.items():
+        standing = None
+        for payment in payments:
+            if payment.status == "SETTLED" and standing is not None:
+                out.append(
+                    {
+                        **where,
+                        "difference": "settled twice",
+                        "side": side,
+                        "result_id": payment.result_id,
+                        "first": standing,
+                    }
+                )
+            standing = payment.result_id if payment.status == "SETTLED" else None
+    return out
+
+
+def read_sides(settings: Settings) -> tuple[list[Payment], list[Payment]]:
+    """Both sides' cleared payments, read whole: the result topic, and the treatment
+    register's changelog (each claim's latest entry)."""
+    bootstrap = settings.require_bootstrap("xsettle reconcile")
+    topics = Topics(settings.namespace)
+    codec = AvroCodec("settlement_result", registry_from_env(settings))
+    results = [codec.decode(record.value) for record in read_topic(bootstrap, topics.results)]
+    entries: dict[tuple[str, str], list[Any]] = {}
+    changelog = f"{settings.namespace}-treatment-claims-changelog"
+    for record in read_topic(bootstrap, changelog):
+        person, claim = json.loads(record.key)
+        if record.value is None:
+            entries.pop((person, claim), None)
+            continue
+        entry = json.loads(record.value)
+        current = entries.get((person, claim))
+        if current is None or entry_version(entry) > entry_version(current):
+            entries[(person, claim)] = entry
+    return cleared(results), cleared(payouts(entries))
+
+
+def summary(period: str, lines: list[dict[str, Any]], differences: list[dict[str, Any]]) -> str:
+    pairs = len(lines)
+    if not differences and all(line["agree"] for line in lines):
+        owed = sum((Decimal(line[INSURED]["fund_pay_sumamt"]) for line in lines), ZERO)
+        owed += sum((Decimal(line[INSURED]["acct_pay"]) for line in lines), ZERO)
+        return (
+            f"reconcile {period}: both sides agree on {pairs} province pairs "
+            f"({fmt_money(owed)} owed)"
+        )
+    kinds: dict[str, int] = defaultdict(int)
+    for difference in differences:
+        kinds[difference["difference"]] += 1
+    disagree = sum(1 for line in lines if not line["agree"])
+    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    return (
+        f"reconcile {period}: {len(differences)} claim differences ({detail}); "
+        f"{disagree} of {pairs} province pairs disagree"
+    )
+
+
+def reconcile_command(settings: Settings, period: str) -> int:
+    check_period(period)
+    insured, treatment = read_sides(settings)
+    lines, differences = reconcile(insured, treatment, period)
+    out = sys.stdout
+    for line in [*lines, *differences]:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    out.flush()
+    text = summary(period, lines, differences)
+    print(f"xsettle: {text}", file=sys.stderr)
+    return 1 if differences or not all(line["agree"] for line in lines) else 0
