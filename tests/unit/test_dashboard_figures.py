@@ -73,19 +73,6 @@ def test_duplicates_count_once_and_reversals_take_money_back() -> None:
     assert snap["fund"]["fund_pay_sumamt"] == "100.10"
     assert snap["personal"]["psn_part_amt"] == "20.05"
     assert snap["reasons"] == {"NOT_FILED": 1}
-
-
-def test_a_duplicate_settles_answer_and_manual_money_are_not_cleared_twice() -> None:
-    """The answer to a duplicate settle has its own id but re-emits a settlement already
-    counted; a manual reimbursement is the fund's money but nobody's debt to a province."""
-    figures = Figures(_names())
-    figures.ingest(_result("a", "SETTLED", "100.00", "10.00"))
-    figures.ingest({**_result("a-again", "SETTLED", "100.00", "10.00"), "duplicate_of": "a"})
-    figures.ingest({**_result("m", "SETTLED", "30.00", "3.00"), "route": "manual"})
-    snap = figures.snapshot(lag=0)
-    assert snap["settled"] == 2 and snap["duplicate_settles_reemitted"] == 1
-    assert snap["fund"]["fund_pay_sumamt"] == "130.00"
-    assert snap["matrix"]["fund_paid"] == [["100.00"]]
     assert snap["matrix"] == {
         "insured": ["徐州市 320300"],
         "treatment": ["广州市 440100"],
@@ -101,6 +88,19 @@ def test_a_duplicate_settles_answer_and_manual_money_are_not_cleared_twice() -> 
         }
     ]
     assert snap["consumer_lag"] == 3
+
+
+def test_a_duplicate_settles_answer_and_manual_money_are_not_cleared_twice() -> None:
+    """The answer to a duplicate settle has its own id but re-emits a settlement already
+    counted; a manual reimbursement is the fund's money but nobody's debt to a province."""
+    figures = Figures(_names())
+    figures.ingest(_result("a", "SETTLED", "100.00", "10.00"))
+    figures.ingest({**_result("a-again", "SETTLED", "100.00", "10.00"), "duplicate_of": "a"})
+    figures.ingest({**_result("m", "SETTLED", "30.00", "3.00"), "route": "manual"})
+    snap = figures.snapshot(lag=0)
+    assert snap["settled"] == 2 and snap["duplicate_settles_reemitted"] == 1
+    assert snap["fund"]["fund_pay_sumamt"] == "130.00"
+    assert snap["matrix"]["fund_paid"] == [["100.00"]]
 
 
 def test_latency_percentiles_from_receipt_to_settlement() -> None:
