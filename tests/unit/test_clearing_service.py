@@ -17,9 +17,10 @@ from xsettle.clearing.location import (
     statement_record,
 )
 from xsettle.clearing.reconcile import cleared, payouts, reconcile, summary
-from xsettle.engine.clearing import CLEARED_AMOUNTS
+from xsettle.engine.clearing import CLEARED_AMOUNTS, statement
 from xsettle.exchange.contract.codec import AvroCodec
 from xsettle.exchange.runtime.agent_loop import Rows
+from xsettle.traffic import TrafficMix, generate_day
 from xsettle.treatment.register import ClaimRegister
 
 CLOSED_AT = datetime(2025, 4, 2, 8, 0, tzinfo=UTC)
@@ -276,3 +277,49 @@ def test_amounts_that_differ_and_a_claim_settled_twice_are_listed() -> None:
         ("settled twice", "insured"),
         ("settled twice", "treatment"),
     ]
+
+
+@pytest.mark.parametrize("seed", [3, 14, 2025])
+def test_the_service_fed_a_generated_day_s_results_equals_the_offline_statement(
+    seed: int,
+) -> None:
+    """A generated day's results (settlements, reversals, duplicates, manual ones), as
+    the insured location publishes them, in any partition, delivered twice: the
+    service's lines are §6's statement, whose totals are the sums of the results."""
+    scenario = generate_day(claims=300, persons=25, seed=seed, mix=TrafficMix(life_cycle=0.3))
+    exchange = scenario.exchange()
+    service = Service()
+    facts = []
+    for index, event in enumerate(scenario.events):
+        fact = exchange.step(event)[1]
+        if fact is None:
+            continue
+        facts.append(fact)
+        outcome = fact.result
+        assert outcome.amounts is not None
+        settled = outcome.status.value == "SETTLED"
+        record = {
+            "result_id": f"r{index}",
+            "status": outcome.status.value,
+            "person_id": event["person_id"],
+            "claim_id": outcome.claim_id,
+            "amounts": {name: getattr(outcome.amounts, name) for name in CLEARED_AMOUNTS},
+            "insured_region": fact.insured_region,
+            "treatment_region": fact.treatment_region,
+            "duplicate_of": None if fact.changed_state else "earlier",
+            # A reversal names no route: the service remembers the settlement's.
+            "route": fact.route.value if settled and fact.route.value == "manual" else None,
+            "date": fact.claim_date,
+        }
+        partition = sum(event["person_id"].encode()) % 4
+        service.take(record, partition)
+        assert service.take(record, partition) in ("redelivered", "duplicate", "not cleared")
+    expected = [line.to_record() for line in statement(facts)]
+    assert expected, "the day clears something"
+    periods = sorted({line["period"] for line in expected})
+    assert [line for period in periods for line in service.lines(period)] == expected
+    cleared_results = [f.result for f in facts if f.cleared]
+    for name in CLEARED_AMOUNTS:
+        assert sum(Decimal(line[name]) for line in expected) == sum(
+            getattr(result.amounts, name) for result in cleared_results
+        )
