@@ -34,7 +34,7 @@ from xsettle.exchange.contract.records import registry_result_record, result_rec
 from xsettle.exchange.contract.registry import SchemaRegistry
 from xsettle.exchange.contract.topics import Topics
 from xsettle.settings import Settings
-from xsettle.tools.console import Meter, Tally
+from xsettle.tools.console import Tally
 from xsettle.tools.dead_letters import letter_line, letter_position, unreplayable
 from xsettle.tools.results import LetterLines, ResultLines, print_results
 from xsettle.tools.submit import MESSAGE_LIMIT, BadLine, Event, read_line, read_lines
@@ -420,17 +420,3 @@ def test_the_parser_knows_the_console_commands() -> None:
     ):
         with pytest.raises(SystemExit):
             parser.parse_args(wrong)
-
-
-# -- progress ---------------------------------------------------------------------------
-
-
-def test_progress_is_quiet_for_quick_work_and_a_low_estimate_is_raised() -> None:
-    stream = io.StringIO()
-    meter = Meter("results", 2, stream, every=3600)
-    meter.advance(5)
-    meter.finish()
-    assert stream.getvalue() == ""
-    meter = Meter("results", 2, stream, every=0)
-    meter.advance(5)
-    assert stream.getvalue().startswith("results: 5/5 (100%), ")

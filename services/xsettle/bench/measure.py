@@ -13,8 +13,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from ..exchange.processes.broker import TopicSpec, ensure_topics
 from ..exchange.processes.tansu import FETCH_WAIT_MS
 from ..pipeline.client import ExchangeClient
-from ..pipeline.report import percentile
 from ..pipeline.workers import Worker
+from ..presentation import percentile
 
 
 def rss_mb(pid: int, field: str = "VmHWM") -> float:

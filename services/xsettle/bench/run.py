@@ -34,19 +34,10 @@ class Plan:
     pipeline_claims: int
     latency_seconds: float
     long_claims: int
-    scale_out: bool
 
 
-QUICK = Plan(
-    engine_claims=5_000, pipeline_claims=4_000, latency_seconds=4, long_claims=0, scale_out=True
-)
-FULL = Plan(
-    engine_claims=50_000,
-    pipeline_claims=40_000,
-    latency_seconds=20,
-    long_claims=500_000,
-    scale_out=True,
-)
+QUICK = Plan(engine_claims=5_000, pipeline_claims=4_000, latency_seconds=4, long_claims=0)
+FULL = Plan(engine_claims=50_000, pipeline_claims=40_000, latency_seconds=20, long_claims=500_000)
 
 
 def _say(message: str) -> None:
@@ -168,17 +159,15 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
     _say("pipeline: one insured worker at full load")
     one = _sustained(plan, insured_workers=1)
     latency = {str(rate): _latency(plan, rate) for rate in (500, 1000)}
-    two = None
-    if plan.scale_out:
-        _say("pipeline: two insured workers in one consumer group")
-        two = _sustained(plan, insured_workers=2)
+    _say("pipeline: two insured workers in one consumer group")
+    two = _sustained(plan, insured_workers=2)
     long_run = _long_run(plan) if plan.long_claims else {}
     figures = {
         "engine_claims_per_s": round(engine),
         "raw_roundtrip_per_s": round(raw),
         "pipeline_settlements_per_s": round(one["settlements_per_s"]),
-        "pipeline_two_insured_workers_per_s": round(two["settlements_per_s"]) if two else None,
-        "pipeline_equals_offline": one["equals_offline"] and (two is None or two["equals_offline"]),
+        "pipeline_two_insured_workers_per_s": round(two["settlements_per_s"]),
+        "pipeline_equals_offline": one["equals_offline"] and two["equals_offline"],
         "latency_ms": latency,
         "peak_rss_mb": one["peak_rss_mb"],
         "long_run": long_run,
@@ -202,15 +191,12 @@ def _table(f: dict[str, Any]) -> str:
         ("engine (in process, one core)", f"{f['engine_claims_per_s']:,} claims/s"),
         ("raw round trip (no processing)", f"{f['raw_roundtrip_per_s']:,} msgs/s"),
         ("pipeline, 1 insured worker", f"{f['pipeline_settlements_per_s']:,} settlements/s"),
+        (
+            "pipeline, 2 insured workers",
+            f"{f['pipeline_two_insured_workers_per_s']:,} settlements/s",
+        ),
+        ("pipeline / raw", f"{ratio:.2f}"),
     ]
-    if f["pipeline_two_insured_workers_per_s"]:
-        rows.append(
-            (
-                "pipeline, 2 insured workers",
-                f"{f['pipeline_two_insured_workers_per_s']:,} settlements/s",
-            )
-        )
-    rows.append(("pipeline / raw", f"{ratio:.2f}"))
     rows.append(
         ("results equal the offline engine", "yes" if f["pipeline_equals_offline"] else "NO")
     )

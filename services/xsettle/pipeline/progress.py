@@ -1,45 +1,132 @@
-"""Progress for long work: a live bar on a terminal, a status line every few seconds otherwise."""
+"""Progress of long work on the command line (``xsettle run``, the console tools).
+
+On a terminal, a live bar drawn by ``rich``; when the stream is not a terminal (CI, a
+log file), a plain status line every few seconds instead, and a summary line at the
+end. Only clients show progress: nothing here runs inside the services.
+"""
 
 import sys
 import time
-from typing import TextIO
+from typing import Self, TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import Progress as LiveBar
+from rich.text import Text
+
+
+class _Rate(ProgressColumn):
+    """Items per second, over rich's recent window."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed or 0:,.0f}/s", style="progress.data.speed")
 
 
 class Progress:
+    """Counts work done out of ``total`` (None: unknown, e.g. stdin; a low estimate is
+    raised by counts past it) and shows it on ``stream`` (stderr by default).
+
+    ``summary``: :meth:`finish` leaves a last line (the bar in its final state on a
+    terminal, the final count otherwise). Without it (a tool that prints a summary of
+    its own) the bar goes away at the end, and the final count is printed only where
+    earlier counts were, so quick work leaves no lines at all.
+    """
+
     def __init__(
-        self, label: str, total: int, stream: TextIO = sys.stderr, every: float = 5.0
+        self,
+        label: str,
+        total: int | None,
+        stream: TextIO | None = None,
+        *,
+        every: float = 5.0,
+        summary: bool = True,
     ) -> None:
         self.label = label
         self.total = total
-        self.stream = stream
+        self.stream = stream or sys.stderr
         self.every = every
+        self.summary = summary
         self.done = 0
-        self.started = time.monotonic()
-        self._shown = 0.0
-        self._tty = stream.isatty()
+        self.started = self._shown = time.monotonic()
+        self.lines = 0
+        self.elapsed: float | None = None
+        """Set by :meth:`finish`."""
+        self._bar: LiveBar | None = None
+        if self.stream.isatty():
+            console = Console(file=self.stream, force_terminal=True)
+            if not console.is_dumb_terminal:
+                self._bar = LiveBar(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TaskProgressColumn(),
+                    _Rate(),
+                    TimeElapsedColumn(),
+                    console=console,
+                    transient=not summary,
+                    redirect_stdout=False,  # stdout may be the command's output
+                    redirect_stderr=False,
+                )
+                self._task = self._bar.add_task(label, total=total)
+                self._bar.start()
 
     def advance(self, count: int = 1) -> None:
         self.done += count
+        if self._bar is not None:
+            if self.total is not None and self.done > self.total:
+                self.total = self.done
+                self._bar.update(self._task, total=self.total)
+            self._bar.advance(self._task, count)
+            return
         now = time.monotonic()
-        if now - self._shown >= (0.1 if self._tty else self.every):
+        if now - self._shown >= self.every:
             self._shown = now
-            self._show(final=False)
+            self._line()
+
+    def note(self, message: str) -> None:
+        """A line of its own on the stream (above the bar on a terminal)."""
+        if self._bar is not None:
+            self._bar.console.print(message, markup=False, highlight=False, soft_wrap=True)
+        else:
+            self.stream.write(message + "\n")
+            self.stream.flush()
 
     def finish(self) -> float:
-        """Print the final line; returns the elapsed seconds."""
-        self._show(final=True)
-        return time.monotonic() - self.started
+        """End the display (see the class doc); returns the seconds it took. Once: a
+        second call returns the same."""
+        if self.elapsed is not None:
+            return self.elapsed
+        self.elapsed = time.monotonic() - self.started
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+        elif self.summary or self.lines:
+            self._line()
+        return self.elapsed
 
-    def _show(self, final: bool) -> None:
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
+
+    def _line(self) -> None:
         elapsed = max(time.monotonic() - self.started, 1e-9)
-        share = self.done / self.total if self.total else 1.0
-        filled = int(share * 30)
-        line = (
-            f"{self.label:<10} [{'#' * filled}{'.' * (30 - filled)}] "
-            f"{self.done:>7}/{self.total:<7} {self.done / elapsed:>8.0f}/s {elapsed:6.1f}s"
-        )
-        if self._tty:
-            self.stream.write("\r" + line + ("\n" if final else ""))
+        if self.total is not None:
+            total = max(self.total, self.done)
+            share = self.done / total if total else 1.0
+            count = f"{self.done:,}/{total:,} ({share:.0%})"
         else:
-            self.stream.write(line + "\n")
+            count = f"{self.done:,}"
+        self.lines += 1
+        self.stream.write(f"{self.label}: {count}, {self.done / elapsed:,.0f}/s, {elapsed:.1f} s\n")
         self.stream.flush()

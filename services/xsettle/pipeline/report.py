@@ -1,10 +1,15 @@
 """The end-of-run report a person reads: outcomes, money by region, speed."""
 
+import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
 from ..engine.money import fmt_money
 from ..presentation import RegionNames, percentile  # shared with the dashboard
@@ -34,7 +39,7 @@ class RunReport:
         self.statuses[result["status"]] += 1
         if result["reason"]:
             self.reasons[result["reason"]] += 1
-        amounts = result["amounts"]
+        amounts = result.get("amounts")  # registry answers (enrol, file, …) move no money
         if not amounts or result["result_id"] in self.counted:
             return
         self.counted.add(result["result_id"])
@@ -55,8 +60,11 @@ class RunReport:
         seconds: float,
         latencies_ms: Iterable[float],
         dead_letters: int,
-        matches_offline: bool | None,
+        differ_from_offline: list[str] | None = None,
     ) -> str:
+        """The report as plain text (the same on a terminal and in a log). Given
+        ``differ_from_offline`` (the request ids whose answer is not the offline
+        engine's), it ends saying whether the pipeline equals the engine."""
         ordered = sorted(latencies_ms)
         lines = [
             "",
@@ -66,8 +74,10 @@ class RunReport:
         ]
         lines.append("outcomes: " + ", ".join(f"{s} {n}" for s, n in sorted(self.statuses.items())))
         if self.reasons:
-            lines.append("rejected by reason:")
-            lines += [f"  {reason:<32} {count:>7}" for reason, count in self.reasons.most_common()]
+            reasons = _table("reason", "answers")
+            for reason, count in self.reasons.most_common():
+                reasons.add_row(reason, str(count))
+            lines += ["rejected by reason:", _text(reasons)]
         lines += self._money("by insured region (参保地)", self.by_insured)
         lines += self._money("by treatment region (就医地)", self.by_treatment)
         lines.append(
@@ -78,30 +88,45 @@ class RunReport:
             f"p99 {percentile(ordered, 0.99):.0f} ms (the day is sent as one burst, so this "
             "is mostly queueing; `make bench` measures latency at steady loads)"
         )
-        if matches_offline is not None:
-            lines.append(
-                "pipeline equals the offline engine: "
-                + ("yes" if matches_offline else "NO — see the mismatches above")
-            )
+        if differ_from_offline is not None:
+            lines.append("pipeline equals the offline engine: " + _verdict(differ_from_offline))
         return "\n".join(lines)
 
     @staticmethod
     def _money(title: str, table: dict[str, Money]) -> list[str]:
-        lines = [
-            f"{title}:",
-            f"  {'region':<24} {'claims':>7} {'fund pays':>16} {'person pays':>16}",
-        ]
+        shown = _table("region", "claims", "fund pays", "person pays")
         total = Money()
         for region, money in sorted(table.items()):
-            lines.append(
-                f"  {region:<24} {money.claims:>7} {fmt_money(money.fund):>16} "
-                f"{fmt_money(money.personal):>16}"
+            shown.add_row(
+                region, str(money.claims), fmt_money(money.fund), fmt_money(money.personal)
             )
             total.fund += money.fund
             total.personal += money.personal
             total.claims += money.claims
-        lines.append(
-            f"  {'total':<24} {total.claims:>7} {fmt_money(total.fund):>16} "
-            f"{fmt_money(total.personal):>16}"
-        )
-        return lines
+        shown.add_section()
+        shown.add_row("total", str(total.claims), fmt_money(total.fund), fmt_money(total.personal))
+        return [f"{title}:", _text(shown)]
+
+
+def _table(first: str, *numbers: str) -> Table:
+    """A table of a name column and right-aligned number columns, ruled below the head."""
+    table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
+    table.add_column(first)
+    for name in numbers:
+        table.add_column(name, justify="right")
+    return table
+
+
+def _text(table: Table) -> str:
+    """A table as plain text, indented two spaces: no colour or terminal codes, so it
+    reads the same in a log; rich measures CJK names' double width, so columns align."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=200, color_system=None, force_terminal=False).print(table)
+    return "\n".join("  " + line.rstrip() for line in buffer.getvalue().splitlines())
+
+
+def _verdict(differ: list[str]) -> str:
+    if not differ:
+        return "yes"
+    examples = ", ".join(differ[:3]) + (", …" if len(differ) > 3 else "")
+    return f"NO — {len(differ)} answers differ from it (request ids {examples})"

@@ -32,7 +32,7 @@ from ..exchange.contract.registry import registry_from_env
 from ..exchange.contract.topics import Topics
 from ..exchange.processes.security import client_options
 from ..settings import Settings
-from .console import Tally, TopicConsumer, iso_time, position, print_topic
+from .console import Listing, Tally, decoded, iso_time, open_topics, position, print_topic
 
 DEAD_LETTER = "dead_letter"
 REPLAY_HEADER = "xsettle-replay-of"
@@ -107,20 +107,38 @@ def letter_line(record: Any, letter: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class ListedLetters:
-    """Renders every dead letter (``list`` shows them all, each can be named)."""
+class LetterLines:
+    """Renders dead letters. ``list`` shows every one (each can be named); ``results
+    --dead-letters`` filters by person (a letter's key) and shows a message dead-lettered
+    again on redelivery (same source position) ``once``."""
 
-    def __init__(self, codec: AvroCodec, err: TextIO) -> None:
+    def __init__(
+        self,
+        codec: AvroCodec,
+        person: str | None,
+        err: TextIO | None = None,
+        *,
+        once: bool = True,
+    ) -> None:
         self.codec = codec
+        self.person = person.encode() if person is not None else None
         self.err = err
+        self.once = once
+        self.seen: set[tuple[str, int, int]] = set()
 
     def __call__(self, record: ConsumerRecord, tally: Tally) -> dict[str, Any] | None:
-        try:
-            letter = self.codec.decode(record.value or b"")
-        except DecodeError as error:
-            tally.skip("undecodable")
-            print(f"xsettle: {position(record)} skipped: {error}", file=self.err)
+        letter = decoded(self.codec, record, tally, self.err, position(record))
+        if letter is None:
             return None
+        if self.person is not None and letter["key"] != self.person:
+            tally.skip("filtered out")
+            return None
+        if self.once:
+            source = (letter["topic"], letter["partition"], letter["offset"])
+            if source in self.seen:
+                tally.skip("duplicate")
+                return None
+            self.seen.add(source)
         return letter_line(record, letter)
 
 
@@ -129,25 +147,16 @@ def list_letters(
     *,
     from_beginning: bool,
     follow: bool,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
 ) -> int:
     """``xsettle dead-letters list``: without ``--from-beginning`` only new letters (and
     it keeps following them); with it, every letter, ending at the topic's end unless
     ``--follow``."""
-    err = err or sys.stderr
     codec = AvroCodec(DEAD_LETTER, registry_from_env(settings))
-    topic = Topics(settings.namespace).dead_letters
-    with TopicConsumer(settings, topic, "xsettle dead-letters") as stream:
-        print_topic(
-            stream,
-            ListedLetters(codec, err),
-            label="dead letters",
-            from_beginning=from_beginning,
-            follow=follow or not from_beginning,
-            out=out,
-            err=err,
-        )
+    render = LetterLines(codec, None, sys.stderr, once=False)
+    listing = Listing(
+        Topics(settings.namespace).dead_letters, render, "dead letters", "xsettle dead-letters"
+    )
+    print_topic(settings, listing, from_beginning=from_beginning, follow=follow)
     return 0
 
 
@@ -186,7 +195,7 @@ def replay_letters(
     started = time.monotonic()
     topics = Topics(settings.namespace)
     replay = _Replay(settings, topics, out)
-    with TopicConsumer(settings, topics.dead_letters, "xsettle dead-letters") as stream:
+    with open_topics(settings, topics.dead_letters, "xsettle dead-letters") as stream:
         inputs = (topics.claims, topics.person_events, topics.requests, topics.results)
         partitions = {
             topic: len(stream.consumer.partitions_for_topic(topic) or ()) for topic in inputs

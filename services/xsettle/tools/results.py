@@ -16,13 +16,13 @@ from typing import Any, TextIO
 from kafka.consumer.fetcher import ConsumerRecord
 
 from ..errors import XsettleError
-from ..exchange.contract.codec import AvroCodec, DecodeError
+from ..exchange.contract.codec import AvroCodec
 from ..exchange.contract.records import record_registry_result, record_result
 from ..exchange.contract.registry import SchemaRegistry, registry_from_env
 from ..exchange.contract.topics import Topics
 from ..settings import Settings
-from .console import Tally, TopicConsumer, iso_time, position, print_topic
-from .dead_letters import DEAD_LETTER, letter_line
+from .console import Listing, Tally, decoded, iso_time, position, print_topic
+from .dead_letters import DEAD_LETTER, LetterLines
 
 
 def settlement_line(record: dict[str, Any]) -> dict[str, Any]:
@@ -78,12 +78,8 @@ class ResultLines:
 
     def __call__(self, record: ConsumerRecord, tally: Tally) -> dict[str, Any] | None:
         codec, line = self.readers[record.topic]
-        try:
-            answer = codec.decode(record.value or b"")
-        except DecodeError as error:
-            tally.skip("undecodable")
-            if self.err is not None:
-                print(f"xsettle: {record.topic} {position(record)} skipped: {error}", file=self.err)
+        answer = decoded(codec, record, tally, self.err, f"{record.topic} {position(record)}")
+        if answer is None:
             return None
         if (self.person is not None and answer.get("person_id") != self.person) or (
             self.claim is not None and answer.get("claim_id") != self.claim
@@ -97,35 +93,6 @@ class ResultLines:
         return line(answer)
 
 
-class LetterLines:
-    """Renders dead letters (``--dead-letters``), filtered by person: a letter's key;
-    a message dead-lettered again on redelivery (same source position) once."""
-
-    def __init__(self, codec: AvroCodec, person: str | None, err: TextIO | None = None) -> None:
-        self.codec = codec
-        self.person = person.encode() if person is not None else None
-        self.err = err
-        self.seen: set[tuple[str, int, int]] = set()
-
-    def __call__(self, record: ConsumerRecord, tally: Tally) -> dict[str, Any] | None:
-        try:
-            letter = self.codec.decode(record.value or b"")
-        except DecodeError as error:
-            tally.skip("undecodable")
-            if self.err is not None:
-                print(f"xsettle: {position(record)} skipped: {error}", file=self.err)
-            return None
-        if self.person is not None and letter["key"] != self.person:
-            tally.skip("filtered out")
-            return None
-        source = (letter["topic"], letter["partition"], letter["offset"])
-        if source in self.seen:
-            tally.skip("duplicate")
-            return None
-        self.seen.add(source)
-        return letter_line(record, letter)
-
-
 def print_results(
     settings: Settings,
     *,
@@ -134,12 +101,10 @@ def print_results(
     person: str | None = None,
     claim: str | None = None,
     dead_letters: bool = False,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
 ) -> int:
     """``xsettle results``: print the answer (or dead-letter) topics; see the module doc.
     Without ``--from-beginning`` only new records, followed until Ctrl-C."""
-    err = err or sys.stderr
+    err = sys.stderr
     topics = Topics(settings.namespace)
     registry = registry_from_env(settings)
     render: Any
@@ -155,14 +120,6 @@ def print_results(
     else:
         names, label = (topics.results, topics.registry_results), "results"
         render = ResultLines(topics, registry, person, claim, err)
-    with TopicConsumer(settings, names, "xsettle results") as stream:
-        print_topic(
-            stream,
-            render,
-            label=label,
-            from_beginning=from_beginning,
-            follow=follow or not from_beginning,
-            out=out,
-            err=err,
-        )
+    listing = Listing(names, render, label, "xsettle results")
+    print_topic(settings, listing, from_beginning=from_beginning, follow=follow)
     return 0

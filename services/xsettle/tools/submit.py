@@ -21,7 +21,7 @@ then nothing is; from stdin, what came before it was sent, and the error says ho
 import json
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -32,8 +32,9 @@ from ..engine.claims import ID_LIMIT
 from ..engine.errors import shown
 from ..errors import InfrastructureError, XsettleError
 from ..exchange.contract.topics import PERSON_EVENT_KINDS, Topics
+from ..pipeline.progress import Progress
 from ..settings import Settings
-from .console import Meter, TopicConsumer, plural
+from .console import open_topics, plural
 
 MESSAGE_LIMIT = 1_000_000
 """Largest line sent: the broker's default message limit (``message.max.bytes``) less room."""
@@ -108,6 +109,15 @@ def read_lines(lines: Iterable[bytes]) -> Iterator[Event | BadLine]:
     for number, raw in enumerate(lines, start=1):
         item = read_line(number, raw)
         if item is not None:
+            yield item
+
+
+def events_of(lines: Iterable[bytes], bad: Callable[[BadLine], None]) -> Iterator[Event]:
+    """The events to send; each bad line is given to ``bad`` (which may raise)."""
+    for item in read_lines(lines):
+        if isinstance(item, BadLine):
+            bad(item)
+        else:
             yield item
 
 
@@ -224,28 +234,29 @@ def submit(
     total = _check_file(source, strict) if source is not None else None
     topics = Topics(settings.namespace)
     needed = (topics.claims, topics.person_events, topics.results, topics.registry_results)
-    with TopicConsumer(settings, needed, "xsettle submit"):
+    with open_topics(settings, needed, "xsettle submit"):
         pass  # they exist (a producer would have them created with the wrong partitions)
     started = time.monotonic()
     sender = OrderedSender(settings)
     persons: set[str] = set()
     skipped: list[int] = []
     events = 0
-    progress = Meter("submit", total, err)
+    progress = Progress("submit", total, err, summary=False)
+
+    def bad(item: BadLine) -> None:
+        if strict:
+            raise XsettleError(
+                f"line {item.line}: {item.why}; stopped (--strict) after sending "
+                f"the {plural(events, 'event')} before it"
+            )
+        progress.note(f"xsettle: line {item.line} skipped: {item.why}")
+        skipped.append(item.line)
+
     try:
         with _open(source, stdin) as lines:
-            for item in read_lines(lines):
-                if isinstance(item, BadLine):
-                    if strict:
-                        raise XsettleError(
-                            f"line {item.line}: {item.why}; stopped (--strict) after sending "
-                            f"the {plural(events, 'event')} before it"
-                        )
-                    print(f"xsettle: line {item.line} skipped: {item.why}", file=err)
-                    skipped.append(item.line)
-                    continue
-                sender.send(item)
-                persons.add(item.person_id)
+            for event in events_of(lines, bad):
+                sender.send(event)
+                persons.add(event.person_id)
                 events += 1
                 progress.advance()
     finally:
@@ -283,17 +294,13 @@ def _summary(sender: OrderedSender, persons: int, skipped: list[int], seconds: f
 def _check_file(path: Path, strict: bool) -> int:
     """The events in a file (for progress); with ``strict``, its first bad line is an error
     before anything is sent."""
-    events = 0
+
+    def bad(item: BadLine) -> None:
+        if strict:
+            raise XsettleError(f"{path}: line {item.line}: {item.why}; nothing sent (--strict)")
+
     with _open(path, None) as lines:
-        for item in read_lines(lines):
-            if isinstance(item, BadLine):
-                if strict:
-                    raise XsettleError(
-                        f"{path}: line {item.line}: {item.why}; nothing sent (--strict)"
-                    )
-                continue
-            events += 1
-    return events
+        return sum(1 for _ in events_of(lines, bad))
 
 
 class _open:
