@@ -15,6 +15,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from ..engine.claims import ClaimEvent
+from ..errors import XsettleError
 from ..exchange.contract.codec import AvroCodec
 from ..exchange.contract.records import event_to_claim
 from ..exchange.contract.registry import registry_from_env
@@ -31,6 +32,10 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+class ClientError(XsettleError):
+    pass
+
+
 def is_person_event(event: Any) -> bool:
     return isinstance(event, dict) and event.get("kind") in PERSON_EVENT_KINDS
 
@@ -40,7 +45,7 @@ def encode_json(event: Any) -> bytes:
 
 
 class ExchangeClient:
-    def __init__(self, bootstrap: str, topics: Topics) -> None:
+    def __init__(self, bootstrap: str, topics: Topics, order_timeout: float = 120.0) -> None:
         self.topics = topics
         self.producer = KafkaProducer(
             **client_options(),
@@ -67,6 +72,9 @@ class ExchangeClient:
             self.consumer.position(partition)
         self.claim_codec = AvroCodec("hospital_claim", registry_from_env())
         self.result_codec = AvroCodec("settlement_result", registry_from_env())
+        self.order_timeout = order_timeout
+        self.unanswered: dict[str, tuple[bool, list[str]]] = {}
+        """Per person: the path of their unanswered events (insured side or not), and those."""
         self.seen: dict[str, dict[str, Any]] = {}
         """Every result read, by request id (the first, if redelivered)."""
         self.codecs = {
@@ -78,17 +86,49 @@ class ExchangeClient:
         """Send one event as JSON, exactly as given (malformed ones included): a claim to
         the claims topic, an insured-side event (§5) to the person-event topic."""
         body = {**event, "request_id": request_id} if isinstance(event, dict) else event
-        topic = self.topics.person_events if is_person_event(event) else self.topics.claims
-        key = person_id.encode() if person_id else None
-        self.producer.send(topic, key=key, value=encode_json(body))
+        insured_side = is_person_event(event)
+        topic = self.topics.person_events if insured_side else self.topics.claims
+        self._send(topic, person_id, insured_side, request_id, encode_json(body))
 
     def submit_avro(self, event: ClaimEvent, request_id: str) -> None:
         """Send one validated claim in the Avro form."""
-        self._send(event.person_id, self.claim_codec.encode(event_to_claim(event, request_id)))
+        payload = self.claim_codec.encode(event_to_claim(event, request_id))
+        self._send(self.topics.claims, event.person_id, False, request_id, payload)
 
-    def _send(self, person_id: str | None, payload: bytes) -> None:
+    def _send(
+        self,
+        topic: str,
+        person_id: str | None,
+        insured_side: bool,
+        request_id: str,
+        payload: bytes,
+    ) -> None:
+        """Send keyed by person, in the person's order (see :meth:`_keep_order`)."""
+        if person_id is not None:
+            self._keep_order(person_id, insured_side, request_id)
         key = person_id.encode() if person_id else None
-        self.producer.send(self.topics.claims, key=key, value=payload)
+        self.producer.send(topic, key=key, value=payload)
+
+    def _keep_order(self, person_id: str, insured_side: bool, request_id: str) -> None:
+        """A person's events are applied in the order they reach the insured service, and
+        a claim reaches it through the treatment service: so a person's event that takes
+        the other path than their unanswered ones waits for those answers first (as a
+        patient's claim waits for the filing's confirmation, 线上备案 即时生效). Other
+        persons never wait."""
+        waiting = self.unanswered.get(person_id)
+        if waiting is not None and waiting[0] != insured_side:
+            self.flush()
+            found = self.collect(waiting[1], self.order_timeout)
+            missing = [rid for rid in waiting[1] if rid not in found]
+            if missing:
+                raise ClientError(
+                    f"{len(missing)} earlier events of a person got no answer within "
+                    f"{self.order_timeout:.0f}s (first: {missing[0]}); the next cannot be sent"
+                )
+            waiting = None
+        if waiting is None:
+            waiting = self.unanswered[person_id] = (insured_side, [])
+        waiting[1].append(request_id)
 
     def send_raw(self, topic: str, payload: bytes, key: bytes | None = None) -> None:
         self.producer.send(topic, key=key, value=payload)

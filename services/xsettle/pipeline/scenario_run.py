@@ -17,7 +17,7 @@ from ..errors import XsettleError
 from ..exchange.contract.records import record_answer
 from ..scenario import Scenario
 from .chaos import Chaos
-from .client import ExchangeClient, is_person_event
+from .client import ExchangeClient
 from .cluster import Cluster
 
 
@@ -36,35 +36,14 @@ def person_key(event: Any) -> str | None:
 
 
 def submit_scenario(
-    client: ExchangeClient,
-    events: list[Any],
-    run_id: str,
-    first: int = 0,
-    timeout: float = 120.0,
+    client: ExchangeClient, events: list[Any], run_id: str, first: int = 0
 ) -> list[str]:
-    """Send events in order, each keyed by its person, as their producers would.
-
-    Claims reach the insured location through the treatment location; the insured
-    side's events (§5) go to it directly. So that each person's events are applied
-    in scenario order, a person's event that takes the other path than their
-    unanswered ones waits for those answers first, as a patient's claim waits for
-    the filing to be confirmed (线上备案, 即时生效). Different persons never wait.
-    """
+    """Send events in order, each keyed by its person, as their producers would (the
+    client keeps each person's order across the two paths)."""
     request_ids = []
-    pending: dict[str, tuple[bool, list[str]]] = {}
-    """Per person: the path of their unanswered events, and those events."""
     for index, event in enumerate(events, start=first):
         request_id = f"{run_id}-{index}"
-        person = person_key(event)
-        if person is not None:
-            path = is_person_event(event)
-            waiting = pending.get(person)
-            if waiting is not None and waiting[0] != path:
-                client.flush()
-                client.collect(waiting[1], timeout)
-                del pending[person]
-            pending.setdefault(person, (path, []))[1].append(request_id)
-        client.submit(event, request_id, person)
+        client.submit(event, request_id, person_key(event))
         request_ids.append(request_id)
     client.flush()
     return request_ids
