@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from .money import round_fen
-from .policy import Amount, Ratio, Region, Strict
 from .regions import covers, specificity
+from .values import Amount, Ratio, Region, Strict
 
 FeeCategory = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-4])$")]
 """National fee category 医疗收费项目类别, "01" 床位费 … "14" 其他费."""

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from ..errors import XsettleError
 from .dates import Day
 from .errors import describe, shown
-from .policy import MONEY_LIMIT, Region
+from .values import MONEY_LIMIT, Region
 from .vocabulary import MedicalType, StrictLevel
 
 # pydantic-core checks these constraints natively: this runs for every line of every

@@ -11,7 +11,7 @@ from .ledger import ZERO, Ledger
 from .lifecycle_events import EnrolEvent
 from .lifecycle_results import EnrolResult, enrolment_rejected
 from .persons import Registration
-from .policy import MONEY_LIMIT
+from .values import MONEY_LIMIT
 from .vocabulary import Status
 
 NEW_PERSON_NEEDS = ("insured_region", "scheme", "member_type")

@@ -25,8 +25,8 @@ from .errors import describe
 from .lifecycle_results import EnrolResult, FilingResult, enrolment_rejected, filing_rejected
 from .money import FEN, exact
 from .persons import InsuranceStatus
-from .policy import MONEY_LIMIT, Region
 from .results import Result
+from .values import MONEY_LIMIT, Region
 from .vocabulary import FiledType, Reason
 
 

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from .policy import Amount, Region, Strict
 from .regions import covers
+from .values import Amount, Region, Strict
 from .vocabulary import FilingType
 
 InsuranceStatus = Literal["active", "suspended", "waiting"]

@@ -10,23 +10,15 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
     model_validator,
 )
 
-from .money import Exact, Money
-from .regions import check_region
+from .money import Exact
+from .values import Amount, Ratio, Region, Strict
 from .vocabulary import AdjustedType, Level, MedicalType
-
-
-def _check_ratio(value: Decimal) -> Decimal:
-    if not Decimal(0) <= value <= Decimal(1):
-        raise ValueError("must be between 0 and 1")
-    return value
 
 
 def _check_adjustment(value: Decimal) -> Decimal:
@@ -37,28 +29,6 @@ def _check_adjustment(value: Decimal) -> Decimal:
 
 MAX_FILING_MONTHS = 24
 """No filing may run longer than this (§5 check 7), so no policy's minimum may either."""
-
-MONEY_LIMIT = Decimal(10) ** 16
-"""Amounts travel as Avro decimal(18, 2): below 10^16 yuan."""
-
-
-def _check_amount(value: Decimal) -> Decimal:
-    if value < 0:
-        raise ValueError("must not be negative")
-    if value >= MONEY_LIMIT:
-        raise ValueError(f"must be below {MONEY_LIMIT:,f}")
-    return value
-
-
-Ratio = Annotated[Exact, AfterValidator(_check_ratio)]
-Amount = Annotated[Money, AfterValidator(_check_amount)]
-Region = Annotated[str, Field(strict=True), AfterValidator(check_region)]
-
-
-class Strict(BaseModel):
-    """Scenario documents are hand-written: an unknown key is a typo, not an extension."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Band(Strict):
