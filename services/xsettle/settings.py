@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any, Self
 
@@ -150,11 +150,7 @@ class Settings(BaseSettings):
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
-        if value.lower() not in LOG_LEVELS:
-            raise XsettleError(
-                f"XSETTLE_LOG_LEVEL={value!r}: must be one of {', '.join(LOG_LEVELS)}"
-            )
-        return value.lower()
+        return _one_of("XSETTLE_LOG_LEVEL", value.lower(), LOG_LEVELS, value)
 
     @field_validator("schema_registry_url")
     @classmethod
@@ -166,20 +162,14 @@ class Settings(BaseSettings):
     @field_validator("security_protocol")
     @classmethod
     def _protocol(cls, value: str) -> str:
-        if value.upper() not in PROTOCOLS:
-            raise XsettleError(
-                f"KAFKA_SECURITY_PROTOCOL={value!r}: must be one of {', '.join(PROTOCOLS)}"
-            )
-        return value.upper()
+        return _one_of("KAFKA_SECURITY_PROTOCOL", value.upper(), PROTOCOLS, value)
 
     @field_validator("sasl_mechanism")
     @classmethod
     def _mechanism(cls, value: str | None) -> str | None:
-        if value is not None and value.upper() not in SASL_MECHANISMS:
-            raise XsettleError(
-                f"KAFKA_SASL_MECHANISM={value!r}: must be one of {', '.join(SASL_MECHANISMS)}"
-            )
-        return value.upper() if value is not None else None
+        if value is None:
+            return None
+        return _one_of("KAFKA_SASL_MECHANISM", value.upper(), SASL_MECHANISMS, value)
 
     @model_validator(mode="after")
     def _sasl_credentials(self) -> Self:
@@ -264,3 +254,10 @@ def _one_line(error: ValidationError) -> str:
     shown = "***" if variable in _SECRET else repr(first.get("input"))
     message = first["msg"][:1].lower() + first["msg"][1:]
     return f"{variable}={shown}: {message}"
+
+
+def _one_of(variable: str, folded: str, choices: Collection[str], value: str) -> str:
+    """``folded`` (``value`` in the case ``choices`` use) if it is one of them."""
+    if folded not in choices:
+        raise XsettleError(f"{variable}={value!r}: must be one of {', '.join(choices)}")
+    return folded

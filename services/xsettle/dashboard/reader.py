@@ -23,20 +23,6 @@ BATCH = 2000
 WAIT_MS = 200
 
 
-def aiokafka_security(security: Security) -> dict[str, Any]:
-    """The settings' connection security as AIOKafkaConsumer kwargs."""
-    options: dict[str, Any] = {"security_protocol": security.protocol}
-    if security.sasl:
-        options.update(
-            sasl_mechanism=security.sasl_mechanism or "PLAIN",
-            sasl_plain_username=security.username,
-            sasl_plain_password=security.password,
-        )
-    if security.tls:
-        options["ssl_context"] = security.ssl_context()
-    return options
-
-
 class ResultReader:
     """Feeds every record of ``topic`` to ``ingest``, oldest first per partition."""
 
@@ -73,7 +59,7 @@ class ResultReader:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            **aiokafka_security(Security.from_settings(self.settings)),
+            **Security.from_settings(self.settings).aiokafka_options(),
         )
         await consumer.start()
         try:

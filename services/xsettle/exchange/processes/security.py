@@ -53,16 +53,28 @@ class Security:
 
     def client_options(self) -> dict[str, Any]:
         """kwargs for kafka-python's KafkaProducer, KafkaConsumer and KafkaAdminClient."""
+        options = self._sasl_options()
+        if self.tls:
+            options.update(
+                ssl_cafile=self.cafile, ssl_certfile=self.certfile, ssl_keyfile=self.keyfile
+            )
+        return options
+
+    def aiokafka_options(self) -> dict[str, Any]:
+        """kwargs for aiokafka's clients (TLS as an SSL context, not file names)."""
+        options = self._sasl_options()
+        if self.tls:
+            options["ssl_context"] = self.ssl_context()
+        return options
+
+    def _sasl_options(self) -> dict[str, Any]:
+        """The protocol and, on a SASL connection, the mechanism and credentials."""
         options: dict[str, Any] = {"security_protocol": self.protocol}
         if self.sasl:
             options.update(
                 sasl_mechanism=self.sasl_mechanism or "PLAIN",
                 sasl_plain_username=self.username,
                 sasl_plain_password=self.password,
-            )
-        if self.tls:
-            options.update(
-                ssl_cafile=self.cafile, ssl_certfile=self.certfile, ssl_keyfile=self.keyfile
             )
         return options
 
