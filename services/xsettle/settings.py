@@ -12,11 +12,18 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import XsettleError
@@ -26,6 +33,7 @@ PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 STORES = ("memory://", "rocksdb://")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
 EXACTLY_ONCE_REMOVED = (
     "exactly_once was removed (the embedded broker has no Kafka transactions and "
     "nothing tested it); use at_least_once"
@@ -33,6 +41,32 @@ EXACTLY_ONCE_REMOVED = (
 _SERVER = re.compile(r"[^\s,:/]+(:\d{1,5})?")
 _NAMESPACE = re.compile(r"[A-Za-z0-9._-]+")
 _SECRET = ("KAFKA_SASL_PASSWORD",)
+
+CHOICES: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
+    "log_level": (LOG_LEVELS, str.lower),
+    "security_protocol": (PROTOCOLS, str.upper),
+    "sasl_mechanism": (SASL_MECHANISMS, str.upper),
+}
+"""Settings that take one of a few words: the words, and the case they are in."""
+
+RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "bootstrap": (
+        lambda servers: all(_SERVER.fullmatch(s) for s in servers.split(",")),
+        "expected host:port[,host:port]",
+    ),
+    "namespace": (
+        lambda namespace: _NAMESPACE.fullmatch(namespace) is not None,
+        "use letters, digits, '.', '_' and '-' (it prefixes topic names)",
+    ),
+    "partitions": (lambda partitions: partitions >= 1, "must be at least 1"),
+    "store": (lambda store: store.startswith(STORES), "use memory:// or rocksdb://"),
+    "web_port": (lambda port: 0 <= port <= 65535, "must be a port, 0 to 65535"),
+    "schema_registry_url": (
+        lambda url: url.startswith(("http://", "https://")),
+        "expected an http(s):// URL",
+    ),
+}
+"""The other checked settings (when set): the test a value passes, what it should be."""
 
 
 def _var(name: str, default: Any) -> Any:
@@ -95,29 +129,25 @@ class Settings(BaseSettings):
 
     # -- values: each validator's error names its variable ------------------------------
 
-    @field_validator("bootstrap")
+    @field_validator(*RULES)
     @classmethod
-    def _bootstrap(cls, value: str | None) -> str | None:
-        if value is not None and not all(_SERVER.fullmatch(s) for s in value.split(",")):
-            raise XsettleError(f"KAFKA_BOOTSTRAP_SERVERS={value!r}: expected host:port[,host:port]")
+    def _check(cls, value: Any, info: ValidationInfo) -> Any:
+        test, what = RULES[info.field_name]
+        if value is not None and not test(value):
+            raise XsettleError(f"{_variable(info.field_name)}={value!r}: {what}")
         return value
 
-    @field_validator("namespace")
+    @field_validator(*CHOICES)
     @classmethod
-    def _namespace(cls, value: str) -> str:
-        if not _NAMESPACE.fullmatch(value):
+    def _choice(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:  # no SASL mechanism
+            return None
+        words, fold = CHOICES[info.field_name]
+        if fold(value) not in words:
             raise XsettleError(
-                f"XSETTLE_NAMESPACE={value!r}: use letters, digits, '.', '_' and '-' "
-                "(it prefixes topic names)"
+                f"{_variable(info.field_name)}={value!r}: must be one of {', '.join(words)}"
             )
-        return value
-
-    @field_validator("partitions")
-    @classmethod
-    def _partitions(cls, value: int) -> int:
-        if value < 1:
-            raise XsettleError(f"XSETTLE_PARTITIONS={value}: must be at least 1")
-        return value
+        return fold(value)
 
     @field_validator("processing_guarantee")
     @classmethod
@@ -132,44 +162,6 @@ class Settings(BaseSettings):
                 "(exactly_once was removed)"
             )
         return value
-
-    @field_validator("store")
-    @classmethod
-    def _store(cls, value: str) -> str:
-        if not value.startswith(STORES):
-            raise XsettleError(f"XSETTLE_TABLE_STORE={value!r}: use memory:// or rocksdb://")
-        return value
-
-    @field_validator("web_port")
-    @classmethod
-    def _web_port(cls, value: int) -> int:
-        if not 0 <= value <= 65535:
-            raise XsettleError(f"XSETTLE_WEB_PORT={value}: must be a port, 0 to 65535")
-        return value
-
-    @field_validator("log_level")
-    @classmethod
-    def _log_level(cls, value: str) -> str:
-        return _one_of("XSETTLE_LOG_LEVEL", value.lower(), LOG_LEVELS, value)
-
-    @field_validator("schema_registry_url")
-    @classmethod
-    def _registry(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise XsettleError(f"SCHEMA_REGISTRY_URL={value!r}: expected an http(s):// URL")
-        return value
-
-    @field_validator("security_protocol")
-    @classmethod
-    def _protocol(cls, value: str) -> str:
-        return _one_of("KAFKA_SECURITY_PROTOCOL", value.upper(), PROTOCOLS, value)
-
-    @field_validator("sasl_mechanism")
-    @classmethod
-    def _mechanism(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        return _one_of("KAFKA_SASL_MECHANISM", value.upper(), SASL_MECHANISMS, value)
 
     @model_validator(mode="after")
     def _sasl_credentials(self) -> Self:
@@ -256,8 +248,6 @@ def _one_line(error: ValidationError) -> str:
     return f"{variable}={shown}: {message}"
 
 
-def _one_of(variable: str, folded: str, choices: Collection[str], value: str) -> str:
-    """``folded`` (``value`` in the case ``choices`` use) if it is one of them."""
-    if folded not in choices:
-        raise XsettleError(f"{variable}={value!r}: must be one of {', '.join(choices)}")
-    return folded
+def _variable(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    return str(Settings.model_fields[field].validation_alias)
