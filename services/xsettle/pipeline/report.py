@@ -32,6 +32,10 @@ class RunReport:
     by_insured: dict[str, Money] = field(default_factory=lambda: defaultdict(Money))
     by_treatment: dict[str, Money] = field(default_factory=lambda: defaultdict(Money))
     counted: set[str] = field(default_factory=set)
+    life_cycle: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(kind, outcome) of the insured side's registry events: a filing's outcome names
+    its type (``FILED temporary``) or its rejection reason."""
+    manual: Money = field(default_factory=Money)
 
     def add(self, result: dict[str, Any]) -> None:
         """Count one result; money once per result id (a duplicate re-emits its original),
@@ -39,11 +43,22 @@ class RunReport:
         self.statuses[result["status"]] += 1
         if result["reason"]:
             self.reasons[result["reason"]] += 1
-        amounts = result.get("amounts")  # registry answers (enrol, file, …) move no money
-        if not amounts or result["result_id"] in self.counted:
+        if "kind" in result:  # a registry answer (enrol, file, cancel_filing): no money
+            outcome = result["reason"] or " ".join(
+                part for part in (result["status"], result["filing_type"]) if part
+            )
+            self.life_cycle[(result["kind"], outcome)] += 1
+            return
+        amounts = result["amounts"]
+        # A duplicate settle's answer re-emits a settlement already counted.
+        if not amounts or result["duplicate_of"] or result["result_id"] in self.counted:
             return
         self.counted.add(result["result_id"])
         sign = 1 if result["status"] == "SETTLED" else 0
+        if result["route"] == "manual":
+            self.manual.fund += amounts["fund_pay_sumamt"]
+            self.manual.personal += amounts["psn_part_amt"]
+            self.manual.claims += sign
         for table, key in (
             (self.by_insured, result["insured_region"]),
             (self.by_treatment, result["treatment_region"]),
@@ -78,6 +93,15 @@ class RunReport:
             for reason, count in self.reasons.most_common():
                 reasons.add_row(reason, str(count))
             lines += ["rejected by reason:", _text(reasons)]
+        if self.life_cycle:
+            events_table = _table("event", "outcome", "answers")
+            for (kind, outcome), count in sorted(self.life_cycle.items()):
+                events_table.add_row(kind, outcome, str(count))
+            lines += ["life-cycle events (enrolment, filing, cancellation):", _text(events_table)]
+        lines.append(
+            f"manual reimbursements (手工报销): {self.manual.claims}, fund pays "
+            f"{fmt_money(self.manual.fund)}, the person paid {fmt_money(self.manual.personal)}"
+        )
         lines += self._money("by insured region (参保地)", self.by_insured)
         lines += self._money("by treatment region (就医地)", self.by_treatment)
         lines.append(
