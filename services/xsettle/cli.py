@@ -22,15 +22,17 @@ def _settle(args: argparse.Namespace) -> int:
     if args.chaos and not args.via_kafka:
         raise XsettleError("--chaos needs --via-kafka: the drill kills the pipeline's workers")
     scenario = load_scenario(Path(args.scenario))
-    summary = None
-    if args.via_kafka:
-        from .pipeline.scenario_run import settle_via_kafka
-
-        results, summary = settle_via_kafka(scenario, chaos=args.chaos)
-    else:
-        exchange = scenario.exchange()
-        results = [exchange.process(event) for event in scenario.events]
     out = sys.stdout
+    if not args.via_kafka:
+        # Each result as soon as it is computed: a long scenario shows progress at once.
+        exchange = scenario.exchange()
+        for event in scenario.events:
+            out.write(json.dumps(exchange.process(event).to_record(), ensure_ascii=False) + "\n")
+            out.flush()
+        return 0
+    from .pipeline.scenario_run import settle_via_kafka
+
+    results, summary = settle_via_kafka(scenario, chaos=args.chaos)
     for result in results:
         out.write(json.dumps(result.to_record(), ensure_ascii=False) + "\n")
     out.flush()
@@ -48,8 +50,10 @@ def _clearing(args: argparse.Namespace) -> int:
     scenario = load_scenario(Path(args.scenario))
     exchange = scenario.exchange()
     facts = (facts for event in scenario.events if (facts := exchange.step(event)[1]))
+    # Statement lines are totals over the whole scenario: they exist only at its end.
     for line in statement(facts):
         sys.stdout.write(json.dumps(line.to_record(), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
     return 0
 
 
