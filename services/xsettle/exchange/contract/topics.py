@@ -26,53 +26,66 @@ PERSON_EVENT_KINDS = ("enrol", "file", "cancel_filing", "manual")
 claims (``settle``, ``reverse``) on :attr:`Topics.claims`."""
 
 
+def _topic(name: str, doc: str) -> property:
+    """The namespaced, versioned name of the public topic ``name``."""
+    return property(lambda topics: f"{topics.namespace}.{name}.v1", doc=doc)
+
+
 @dataclass(frozen=True)
 class Topics:
     namespace: str = "xsettle"
 
-    @property
-    def claims(self) -> str:
-        """Hospital claims (HospitalClaim Avro or JSON) → treatment-location service."""
-        return f"{self.namespace}.claims.v1"
+    claims = _topic(
+        "claims",
+        "Hospital claims (HospitalClaim Avro or JSON) → treatment-location service.",
+    )
 
-    @property
-    def requests(self) -> str:
-        """Normalised settle/reverse requests (SettlementRequest Avro): treatment → insured."""
-        return f"{self.namespace}.settlement-requests.v1"
+    requests = _topic(
+        "settlement-requests",
+        "Normalised settle/reverse requests (SettlementRequest Avro): treatment → insured.",
+    )
 
-    @property
-    def results(self) -> str:
-        """Settlement results (SettlementResult Avro): → treatment, dashboards, clearing."""
-        return f"{self.namespace}.settlement-results.v1"
+    results = _topic(
+        "settlement-results",
+        "Settlement results (SettlementResult Avro): → treatment, dashboards, clearing.",
+    )
 
-    @property
-    def person_events(self) -> str:
-        """Insured-side life-cycle events (PersonEvent Avro or JSON): enrol, file,
-        cancel_filing, manual → insured-location service."""
-        return f"{self.namespace}.person-events.v1"
+    person_events = _topic(
+        "person-events",
+        (
+            "Insured-side life-cycle events (PersonEvent Avro or JSON): enrol, file, "
+            "cancel_filing, manual → insured-location service."
+        ),
+    )
 
-    @property
-    def registry_results(self) -> str:
-        """Answers to enrol, file and cancel_filing (RegistryResult Avro): → registry
-        clients, dashboards. Manual reimbursements answer on :attr:`results`."""
-        return f"{self.namespace}.registry-results.v1"
+    registry_results = _topic(
+        "registry-results",
+        (
+            "Answers to enrol, file and cancel_filing (RegistryResult Avro): → registry "
+            "clients, dashboards. Manual reimbursements answer on :attr:`results`."
+        ),
+    )
 
-    @property
-    def dead_letters(self) -> str:
-        """Undecodable inputs (DeadLetter Avro) with their origin; keyed by source topic."""
-        return f"{self.namespace}.dead-letter.v1"
+    dead_letters = _topic(
+        "dead-letter",
+        "Undecodable inputs (DeadLetter Avro) with their origin; keyed by source topic.",
+    )
 
-    @property
-    def clearing_statements(self) -> str:
-        """Closed periods' clearing statement lines (ClearingStatementLine Avro, §6), keyed
-        by insured province: clearing service → the provinces' funds."""
-        return f"{self.namespace}.clearing-statements.v1"
+    clearing_statements = _topic(
+        "clearing-statements",
+        (
+            "Closed periods' clearing statement lines (ClearingStatementLine Avro, §6), keyed "
+            "by insured province: clearing service → the provinces' funds."
+        ),
+    )
 
-    @property
-    def clearing_control(self) -> str:
-        """Operators' commands to the clearing service (ClearingControl Avro: close a
-        period), keyed by period."""
-        return f"{self.namespace}.clearing-control.v1"
+    clearing_control = _topic(
+        "clearing-control",
+        (
+            "Operators' commands to the clearing service (ClearingControl Avro: close a "
+            "period), keyed by period."
+        ),
+    )
 
     def specs(self, partitions: int) -> list[TopicSpec]:
         return [
