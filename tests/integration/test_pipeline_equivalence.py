@@ -32,7 +32,9 @@ def test_generated_scenario_via_kafka_equals_offline(broker_env: object) -> None
     offline = _offline(scenario)
     assert piped == offline
     statuses = {record["status"] for record in offline}
-    assert statuses == {"SETTLED", "REJECTED", "REVERSED"}, "the scenario exercises every path"
+    assert statuses >= {"SETTLED", "REJECTED", "REVERSED", "FILED"}, (
+        "the scenario exercises every path"
+    )
 
 
 def test_two_insured_workers_in_one_group_give_the_same_results(broker_env: object) -> None:
