@@ -86,8 +86,7 @@ def build(settings: Settings) -> faust.App:
 
     @app.agent(inputs)
     async def clear(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(BATCH, within=0.01):
-            await loop.run(events, take)
+        await loop.consume(stream, take, BATCH)
 
     @app.page("/clearing/{period}")
     class Period(View):

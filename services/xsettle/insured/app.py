@@ -89,8 +89,7 @@ def build(settings: Settings) -> faust.App:
 
     @app.agent(inputs)
     async def insured_events(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(BATCH, within=0.01):
-            await loop.run(events, take)
+        await loop.consume(stream, take, BATCH)
 
     def row_of(person_id: str) -> PersonRow | None:
         return table.get(person_id.encode())  # type: ignore[no-any-return]

@@ -77,13 +77,11 @@ def build(settings: Settings) -> faust.App:
 
     @app.agent(claims)
     async def intake(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(BATCH, within=0.01):
-            await intake_loop.run(events, take_claim)
+        await intake_loop.consume(stream, take_claim, BATCH)
 
     @app.agent(results)
     async def close_claims(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(BATCH, within=0.01):
-            await closing_loop.run(events, close_claim)
+        await closing_loop.consume(stream, close_claim, BATCH)
 
     @app.page("/claims/{person_id}/{claim_id}")
     class ClaimState(View):

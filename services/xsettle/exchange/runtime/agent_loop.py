@@ -193,6 +193,12 @@ class AgentLoop:
         self.rows = rows
         self.durable_before_send = durable_before_send
 
+    async def consume(self, stream: faust.StreamT, handle: Handler, batch: int) -> None:
+        """An agent's whole body: ``stream`` taken ``batch`` events at a time, each batch
+        :meth:`run` (a batch waits at most 10 ms to fill)."""
+        async for events in stream.take_events(batch, within=0.01):
+            await self.run(events, handle)
+
     async def run(self, events: Sequence[faust.EventT], handle: Handler) -> None:
         outbox = await self._handle_all(events, handle)
         written = sum(rows.write() for rows in self.rows)
