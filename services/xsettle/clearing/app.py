@@ -17,10 +17,8 @@ from faust.web import Request, Response, View
 
 from ..exchange.contract.codec import AvroCodec
 from ..exchange.contract.deadletter import Origin
-from ..exchange.contract.registry import registry_from_env
-from ..exchange.contract.topics import Topics
-from ..exchange.runtime.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
-from ..exchange.runtime.faust_app import make_app, raw_topic
+from ..exchange.runtime.agent_loop import Outbox, Rows, versioned_table
+from ..exchange.runtime.faust_app import Wiring, make_app
 from ..exchange.runtime.health import add_health
 from ..settings import Settings
 from .location import (
@@ -39,14 +37,11 @@ BATCH = 500
 def build(settings: Settings) -> faust.App:
     # In memory whatever XSETTLE_TABLE_STORE says: a result of any partition reads the
     # period rows written by the control topic's, which a per-partition store would hide.
-    app = make_app(SERVICE, settings.but(store="memory://"))
-    registry = registry_from_env(settings)
-    topics = Topics(settings.namespace)
-    status = Status()
+    wiring = Wiring.of(SERVICE, settings, make_app(SERVICE, settings.but(store="memory://")))
+    app, registry, topics, status = wiring.app, wiring.registry, wiring.topics, wiring.status
     partitions = settings.partitions
-    inputs = raw_topic(app, topics.results, topics.clearing_control, partitions=partitions)
-    statements = raw_topic(app, topics.clearing_statements, partitions=partitions)
-    dead_letters = raw_topic(app, topics.dead_letters, partitions=partitions)
+    inputs = wiring.topic(topics.results, topics.clearing_control)
+    statements = wiring.topic(topics.clearing_statements)
 
     def table(name: str) -> faust.Table:
         return versioned_table(app, name, version_of, key_type=bytes, partitions=partitions)
@@ -58,14 +53,7 @@ def build(settings: Settings) -> faust.App:
     result_codec = AvroCodec("settlement_result", registry)
     control_codec = AvroCodec("clearing_control", registry)
     statement_codec = AvroCodec("clearing_statement", registry)
-    loop = AgentLoop(
-        app,
-        SERVICE,
-        status,
-        (dead_letters, AvroCodec("dead_letter", registry)),
-        [claims, lines, periods],
-        durable_before_send=True,
-    )
+    loop = wiring.loop([claims, lines, periods], durable_before_send=True)
 
     def take(event: faust.EventT, origin: Origin, outbox: Outbox) -> None:
         message = event.message

@@ -19,10 +19,8 @@ from ..engine import CatalogIndex
 from ..exchange.contract.codec import AvroCodec
 from ..exchange.contract.deadletter import Origin
 from ..exchange.contract.records import ITEMISED
-from ..exchange.contract.registry import registry_from_env
-from ..exchange.contract.topics import Topics
-from ..exchange.runtime.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
-from ..exchange.runtime.faust_app import make_app, raw_topic
+from ..exchange.runtime.agent_loop import Outbox, Rows, versioned_table
+from ..exchange.runtime.faust_app import Wiring
 from ..exchange.runtime.health import add_health
 from ..reference import load_reference
 from ..settings import Settings
@@ -35,15 +33,12 @@ BATCH = 500
 
 
 def build(settings: Settings) -> faust.App:
-    app = make_app(SERVICE, settings)
-    registry = registry_from_env(settings)
-    topics = Topics(settings.namespace)
-    status = Status()
+    wiring = Wiring.of(SERVICE, settings)
+    app, registry, topics, status = wiring.app, wiring.registry, wiring.topics, wiring.status
     partitions = settings.partitions
-    inputs = raw_topic(app, topics.requests, topics.person_events, partitions=partitions)
-    results = raw_topic(app, topics.results, partitions=partitions)
-    registry_results = raw_topic(app, topics.registry_results, partitions=partitions)
-    dead_letters = raw_topic(app, topics.dead_letters, partitions=partitions)
+    inputs = wiring.topic(topics.requests, topics.person_events)
+    results = wiring.topic(topics.results)
+    registry_results = wiring.topic(topics.registry_results)
     # Keyed by person bytes; without use_partitioner a row's changelog record goes to
     # the partition of the message that wrote it, which is its person's partition.
     table = versioned_table(
@@ -69,14 +64,7 @@ def build(settings: Settings) -> faust.App:
         on_redelivery=status.count_redelivery,
         partitions=partitions,
     )
-    loop = AgentLoop(
-        app,
-        SERVICE,
-        status,
-        (dead_letters, AvroCodec("dead_letter", registry)),
-        [rows],
-        durable_before_send=True,
-    )
+    loop = wiring.loop([rows], durable_before_send=True)
 
     def take(event: faust.EventT, origin: Origin, outbox: Outbox) -> None:
         message = event.message

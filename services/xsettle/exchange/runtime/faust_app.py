@@ -4,14 +4,20 @@ The embedded Tansu broker makes a joining consumer wait about half its session
 timeout, so embedded mode uses a short session; real Kafka keeps faust's defaults.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 
 from ...settings import Settings
+from ..contract.codec import AvroCodec
+from ..contract.registry import SchemaRegistry, registry_from_env
+from ..contract.topics import Topics
 from ..processes.host import free_port
 from ..processes.security import Security
 from ..processes.tansu import recover_whole_batches, shorten_fetch_wait
+from .agent_loop import AgentLoop, Rows, Status
 
 
 def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
@@ -62,3 +68,43 @@ def raw_topic(app: faust.App, *names: str, partitions: int) -> Any:
         value_serializer="raw",
         partitions=partitions,
     )
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a service's app is wired from: the app, the schema registry, the public
+    topics' names and the worker's status; its raw topics and agent loops."""
+
+    service: str
+    app: faust.App
+    registry: SchemaRegistry | None
+    topics: Topics
+    partitions: int
+    status: Status = field(default_factory=Status)
+
+    @classmethod
+    def of(cls, service: str, settings: Settings, app: faust.App | None = None) -> "Wiring":
+        """``service``'s wiring; its app made from ``settings`` unless given."""
+        return cls(
+            service,
+            app or make_app(service, settings),
+            registry_from_env(settings),
+            Topics(settings.namespace),
+            settings.partitions,
+        )
+
+    def topic(self, *names: str) -> Any:
+        return raw_topic(self.app, *names, partitions=self.partitions)
+
+    def loop(self, rows: Sequence[Rows[Any]], *, durable_before_send: bool) -> AgentLoop:
+        """An agent loop whose dead letters go to the dead-letter topic."""
+        dead_letters = self.topic(self.topics.dead_letters)
+        codec = AvroCodec("dead_letter", self.registry)
+        return AgentLoop(
+            self.app,
+            self.service,
+            self.status,
+            (dead_letters, codec),
+            rows,
+            durable_before_send=durable_before_send,
+        )
