@@ -9,6 +9,7 @@ once the row that records them is in the changelog (``durable_before_send``): se
 :mod:`xsettle.exchange.runtime.agent_loop`.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ import faust
 from faust.web import Request, Response, View
 
 from ..engine import CatalogIndex
+from ..engine.insured import Insured
 from ..exchange.contract.codec import AvroCodec
 from ..exchange.contract.deadletter import Origin
 from ..exchange.contract.records import ITEMISED
@@ -25,8 +27,11 @@ from ..exchange.runtime.health import add_health
 from ..reference import load_reference
 from ..settings import Settings
 from .location import SERVICE, InsuredLocation
-from .queries import person_view, settlements_view
+from .queries import insured_state, person_view, settlements_view
 from .row import PersonRow, PersonRowValue
+
+Query = Callable[[str, Insured], dict[str, Any]]
+"""A query's answer from a known person's state."""
 
 BATCH = 500
 """Events taken per batch: large enough to amortise, small enough for latency."""
@@ -79,26 +84,25 @@ def build(settings: Settings) -> faust.App:
     async def insured_events(stream: faust.StreamT) -> None:
         await loop.consume(stream, take, BATCH)
 
-    def row_of(person_id: str) -> PersonRow | None:
-        return table.get(person_id.encode())  # type: ignore[no-any-return]
+    def answer(view: View, person_id: str, render: Query) -> Response:
+        """``render`` of the person's state, or 404 for a person the exchange does not know."""
+        row: PersonRow | None = table.get(person_id.encode())
+        insured = insured_state(person_id, row, directory)
+        if insured is None:
+            return view.json({"error": "unknown person"}, status=404)
+        return view.json(render(person_id, insured))
 
     @app.page("/persons/{person_id}")
     class Person(View):
         @app.table_route(table=table, match_info="person_id")
         async def get(self, request: Request, person_id: str) -> Response:
-            return _json(self, person_view(person_id, row_of(person_id), directory))
+            return answer(self, person_id, person_view)
 
     @app.page("/persons/{person_id}/settlements")
     class Settlements(View):
         @app.table_route(table=table, match_info="person_id")
         async def get(self, request: Request, person_id: str) -> Response:
-            return _json(self, settlements_view(person_id, row_of(person_id), directory))
+            return answer(self, person_id, settlements_view)
 
     add_health(app, status, settings.require_bootstrap("a worker"))
     return app
-
-
-def _json(view: View, body: dict[str, Any] | None) -> Response:
-    if body is None:
-        return view.json({"error": "unknown person"}, status=404)
-    return view.json(body)

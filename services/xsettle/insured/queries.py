@@ -16,19 +16,15 @@ from ..engine.persons import FilingEntry
 from .row import PersonRow
 
 
-def _state(person_id: str, row: PersonRow | None, directory: Directory) -> Insured | None:
+def insured_state(person_id: str, row: PersonRow | None, directory: Directory) -> Insured | None:
+    """The person's state; None for a person the exchange does not know."""
     if row is not None and row.insured is not None:
         return row.insured
     return Insured.of(directory.persons.get(person_id))
 
 
-def person_view(
-    person_id: str, row: PersonRow | None, directory: Directory
-) -> dict[str, Any] | None:
-    """``GET /persons/{id}``; None for a person the exchange does not know."""
-    insured = _state(person_id, row, directory)
-    if insured is None:
-        return None
+def person_view(person_id: str, insured: Insured) -> dict[str, Any]:
+    """``GET /persons/{id}``."""
     person = insured.person
     return {
         "person_id": person_id,
@@ -51,13 +47,8 @@ def person_view(
     }
 
 
-def settlements_view(
-    person_id: str, row: PersonRow | None, directory: Directory
-) -> dict[str, Any] | None:
-    """``GET /persons/{id}/settlements``; None for a person the exchange does not know."""
-    insured = _state(person_id, row, directory)
-    if insured is None:
-        return None
+def settlements_view(person_id: str, insured: Insured) -> dict[str, Any]:
+    """``GET /persons/{id}/settlements``."""
     return {
         "person_id": person_id,
         "settlements": [_claim(record) for record in insured.ledger.claims.values()],
