@@ -1,16 +1,8 @@
-"""Faults the exchange must survive, each shown to have really happened.
-
-Workers SIGKILLed and the broker stalled while a dense scenario runs (few persons,
-many settles, reversals and re-settles per claim): the output equals offline, no
-result id carries two contents, the ledgers equal offline, and the services report
-that they did find redelivered requests. Bad input of every size, and a null value,
+"""Bad input the exchange must survive: bad input of every size, and a null value,
 among good claims: every good claim is answered as offline, every bad one is an
-``INVALID_CLAIM`` or a dead letter.
-"""
+``INVALID_CLAIM`` or a dead letter; garbage on the request topic is dead-lettered."""
 
 import json
-import re
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +16,9 @@ from xsettle.exchange.processes.topic_reader import read_topic
 from xsettle.insured.row import PersonRow
 from xsettle.pipeline.client import ExchangeClient, encode_json
 from xsettle.pipeline.cluster import Cluster
-from xsettle.pipeline.scenario_run import settle_via_kafka, submit_scenario
+from xsettle.pipeline.scenario_run import submit_scenario
 from xsettle.scenario import Scenario
-from xsettle.traffic import DENSE, generate_day
+from xsettle.traffic import generate_day
 
 TIMEOUT = 120.0
 RESULTS = AvroCodec("settlement_result")
@@ -46,34 +38,6 @@ def _ledgers_in_changelog(cluster: Cluster) -> dict[str, Ledger]:
         if row.insured is not None and row.insured.ledger.claims:
             rows[record.key.decode()] = row.insured.ledger
     return rows
-
-
-def test_kills_and_a_broker_stall_change_nothing(broker_env: object) -> None:
-    scenario = generate_day(claims=700, persons=30, seed=11, mix=DENSE)
-    assert len(scenario.events) >= 1000
-    expected, offline = _offline(scenario)
-    seen: dict[str, Any] = {}
-
-    def inspect(cluster: Cluster) -> None:
-        contents: dict[str, set[bytes]] = defaultdict(set)
-        for record in read_topic(cluster.bootstrap, cluster.topics.results):
-            contents[RESULTS.decode(record.value)["result_id"]].add(record.value)
-        seen["twice"] = [
-            [RESULTS.decode(value) for value in values]
-            for values in contents.values()
-            if len(values) > 1
-        ]
-        seen["ledgers"] = _ledgers_in_changelog(cluster)
-
-    results, summary = settle_via_kafka(scenario, chaos=5, seed=3, inspect=inspect)
-
-    assert [result.to_record() for result in results] == expected
-    assert seen["twice"] == [], "a result id published with two contents"
-    assert summary is not None
-    match = re.fullmatch(r"chaos: 5 kills, (\d+) requests redelivered", summary)
-    assert match is not None, summary
-    assert int(match.group(1)) > 0, "nothing was redelivered: the drill proved nothing"
-    assert seen["ledgers"] == offline.ledgers  # compared as values: 800 == 800.00
 
 
 def test_bad_input_of_every_size_is_answered_or_dead_lettered(
