@@ -13,7 +13,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from xsettle.exchange.contract.records import record_answer
 from xsettle.exchange.processes.broker import EmbeddedBroker, TopicSpec, ensure_topics
-from xsettle.exchange.processes.tansu import _true_ends
+from xsettle.exchange.processes.tansu import true_ends
 from xsettle.pipeline.client import ExchangeClient
 from xsettle.pipeline.cluster import Cluster
 from xsettle.pipeline.scenario_run import submit_scenario
@@ -35,7 +35,7 @@ def test_the_true_end_of_a_partition_is_one_past_its_last_batch() -> None:
         reported = consumer.end_offsets([partition])[partition]
         consumer.close()
         assert reported == 7, "Tansu's quirk: the last batch's first offset + 1"
-        assert _true_ends(broker.bootstrap, {partition: reported}) == {partition: 9}
+        assert true_ends(broker.bootstrap, {partition: reported}) == {partition: 9}
 
 
 def test_a_clean_restart_of_the_insured_worker_changes_nothing(

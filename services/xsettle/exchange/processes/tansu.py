@@ -61,7 +61,7 @@ def recover_whole_batches(bootstrap: str) -> None:
     @functools.wraps(original)
     async def highwaters(self: AIOKafkaConsumerThread, partitions: list[Any]) -> Any:
         reported = await original(self, partitions)
-        return await asyncio.to_thread(_true_ends, bootstrap, dict(reported))
+        return await asyncio.to_thread(true_ends, bootstrap, dict(reported))
 
     AIOKafkaConsumerThread._highwaters = highwaters  # type: ignore[method-assign]
     _recovery_patched = True
@@ -70,7 +70,7 @@ def recover_whole_batches(bootstrap: str) -> None:
 _recovery_patched = False
 
 
-def _true_ends(bootstrap: str, reported: dict[Any, int]) -> dict[Any, int]:
+def true_ends(bootstrap: str, reported: dict[Any, int]) -> dict[Any, int]:
     """Each partition's end: one past the last record of the batch at ``reported - 1``."""
     ends = dict(reported)
     consumer = KafkaConsumer(
