@@ -54,7 +54,7 @@ STATIC = resources.files("xsettle") / "dashboard" / "static"
 def build(settings: Settings) -> faust.App:
     app = make_app("dashboard", settings)
     app.boot_strategy = BootStrategy(app, enable_kafka=False)
-    codec = AvroCodec("settlement_result", registry_from_env())
+    codec = AvroCodec("settlement_result", registry_from_env(settings))
     figures = Figures(RegionNames(load_reference(settings)))
 
     def ingest(value: bytes) -> None:

@@ -30,7 +30,7 @@ BATCH = 500
 
 def build(settings: Settings) -> faust.App:
     app = make_app(SERVICE, settings)
-    registry = registry_from_env()
+    registry = registry_from_env(settings)
     topics = Topics(settings.namespace)
     status = Status()
     reference = load_reference(settings)
