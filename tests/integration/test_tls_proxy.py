@@ -165,7 +165,7 @@ def test_services_and_cli_settle_over_tls(
 
     # The proxy's certificate is checked: trusted through KAFKA_SSL_CAFILE, not without.
     assert _handshake(Security.from_env()) is None
-    refused = _handshake(Security(protocol="SSL"))
+    refused = _handshake(Security(Settings(security_protocol="SSL", ssl_cafile=None)))
     assert refused is not None and "CERTIFICATE_VERIFY_FAILED" in refused, refused
 
     scenario = generate_day(claims=240, persons=40, seed=31)

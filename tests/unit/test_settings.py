@@ -111,7 +111,7 @@ def test_the_password_is_read_but_never_shown(clean_env: pytest.MonkeyPatch) -> 
     options = client_options(settings)
     assert options["sasl_plain_password"] == "s3cret"
     assert options["sasl_mechanism"] == "PLAIN" and options["security_protocol"] == "SASL_SSL"
-    assert Security.from_env() == Security.from_settings(settings)
+    assert Security.from_env() == Security(settings)
 
 
 @pytest.mark.parametrize(

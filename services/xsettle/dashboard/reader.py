@@ -59,7 +59,7 @@ class ResultReader:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            **Security.from_settings(self.settings).aiokafka_options(),
+            **Security(self.settings).aiokafka_options(),
         )
         await consumer.start()
         try:

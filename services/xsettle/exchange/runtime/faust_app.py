@@ -51,7 +51,7 @@ def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
         web_host="127.0.0.1",
         web_port=port,
         web_in_thread=False,
-        broker_credentials=Security.from_settings(settings).faust_credentials(),
+        broker_credentials=Security(settings).faust_credentials(),
         **tuning,
         **extra,
     )
