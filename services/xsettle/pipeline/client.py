@@ -22,6 +22,7 @@ from ..exchange.contract.registry import registry_from_env
 from ..exchange.contract.topics import PERSON_EVENT_KINDS, Topics
 from ..exchange.processes.security import client_options
 from ..exchange.processes.tansu import FETCH_WAIT_MS
+from .person_order import ANSWER_TIMEOUT, PersonOrder
 
 
 def _json_default(value: Any) -> str:
@@ -45,7 +46,9 @@ def encode_json(event: Any) -> bytes:
 
 
 class ExchangeClient:
-    def __init__(self, bootstrap: str, topics: Topics, order_timeout: float = 120.0) -> None:
+    def __init__(
+        self, bootstrap: str, topics: Topics, order_timeout: float = ANSWER_TIMEOUT
+    ) -> None:
         self.topics = topics
         self.producer = KafkaProducer(
             **client_options(),
@@ -73,8 +76,8 @@ class ExchangeClient:
         self.claim_codec = AvroCodec("hospital_claim", registry_from_env())
         self.result_codec = AvroCodec("settlement_result", registry_from_env())
         self.order_timeout = order_timeout
-        self.unanswered: dict[str, tuple[bool, list[str]]] = {}
-        """Per person: the path of their unanswered events (insured side or not), and those."""
+        self.order: PersonOrder[str] = PersonOrder()
+        """Each person's unanswered events, by request id."""
         self.seen: dict[str, dict[str, Any]] = {}
         """Every result read, by request id (the first, if redelivered)."""
         self.codecs = {
@@ -103,32 +106,23 @@ class ExchangeClient:
         request_id: str,
         payload: bytes,
     ) -> None:
-        """Send keyed by person, in the person's order (see :meth:`_keep_order`)."""
+        """Send keyed by person, in the person's order (see :mod:`.person_order`)."""
         if person_id is not None:
-            self._keep_order(person_id, insured_side, request_id)
+            self.order.admit(person_id, insured_side, self._await_answers).append(request_id)
         key = person_id.encode() if person_id else None
         self.producer.send(topic, key=key, value=payload)
 
-    def _keep_order(self, person_id: str, insured_side: bool, request_id: str) -> None:
-        """A person's events are applied in the order they reach the insured service, and
-        a claim reaches it through the treatment service: so a person's event that takes
-        the other path than their unanswered ones waits for those answers first (as a
-        patient's claim waits for the filing's confirmation, 线上备案 即时生效). Other
-        persons never wait."""
-        waiting = self.unanswered.get(person_id)
-        if waiting is not None and waiting[0] != insured_side:
-            self.flush()
-            found = self.collect(waiting[1], self.order_timeout)
-            missing = [rid for rid in waiting[1] if rid not in found]
-            if missing:
-                raise ClientError(
-                    f"{len(missing)} earlier events of a person got no answer within "
-                    f"{self.order_timeout:.0f}s (first: {missing[0]}); the next cannot be sent"
-                )
-            waiting = None
-        if waiting is None:
-            waiting = self.unanswered[person_id] = (insured_side, [])
-        waiting[1].append(request_id)
+    def _await_answers(self, request_ids: list[str]) -> None:
+        """Return once these requests are answered: the next of their person's events
+        takes the other path."""
+        self.flush()
+        found = self.collect(request_ids, self.order_timeout)
+        missing = [rid for rid in request_ids if rid not in found]
+        if missing:
+            raise ClientError(
+                f"{len(missing)} earlier events of a person got no answer within "
+                f"{self.order_timeout:.0f}s (first: {missing[0]}); the next cannot be sent"
+            )
 
     def send_raw(self, topic: str, payload: bytes, key: bytes | None = None) -> None:
         self.producer.send(topic, key=key, value=payload)

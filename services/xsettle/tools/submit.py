@@ -22,7 +22,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -32,14 +32,13 @@ from ..engine.claims import ID_LIMIT
 from ..engine.errors import shown
 from ..errors import InfrastructureError, XsettleError
 from ..exchange.contract.topics import PERSON_EVENT_KINDS, Topics
+from ..pipeline.person_order import ANSWER_TIMEOUT, PersonOrder
 from ..pipeline.progress import Progress
 from ..settings import Settings
 from .console import open_topics, plural
 
 MESSAGE_LIMIT = 1_000_000
 """Largest line sent: the broker's default message limit (``message.max.bytes``) less room."""
-ANSWER_TIMEOUT = 120.0
-"""Seconds to wait for a person's earlier answers before sending their next event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,17 +137,6 @@ class Sent:
             self.first_error = str(error) or type(error).__name__
 
 
-@dataclass
-class _Unanswered:
-    """A person's events sent on one path whose answers were not yet seen."""
-
-    insured_side: bool
-    lines: list[int] = field(default_factory=list)
-    ids: list[Any] = field(default_factory=list)
-    """Request ids: the line's own, or the send's future (the id derives from where
-    the message landed)."""
-
-
 class OrderedSender:
     """Sends each event to its topic keyed by its person, keeping each person's events
     in order across the two topics (see the module doc)."""
@@ -160,17 +148,16 @@ class OrderedSender:
         self.timeout = timeout
         self.client = ExchangeClient(settings.require_bootstrap("xsettle submit"), self.topics)
         self.sent = Sent()
-        self.unanswered: dict[str, _Unanswered] = {}
+        self.order: PersonOrder[tuple[int, Any]] = PersonOrder()
+        """Each person's unanswered events: the line, and its request id or, for a line
+        without one, the send's future (the id derives from where the message landed)."""
         self.by_topic: dict[str, int] = {}
         self.waits = 0
 
     def send(self, event: Event) -> None:
-        waiting = self.unanswered.get(event.person_id)
-        if waiting is not None and waiting.insured_side != event.insured_side:
-            self._await(event, waiting)
-            waiting = None
-        if waiting is None:
-            waiting = self.unanswered[event.person_id] = _Unanswered(event.insured_side)
+        sent = self.order.admit(
+            event.person_id, event.insured_side, lambda earlier: self._await(event, earlier)
+        )
         topics = self.topics
         topic = topics.person_events if event.insured_side else topics.claims
         try:
@@ -180,27 +167,27 @@ class OrderedSender:
         except KafkaError as error:
             raise InfrastructureError(f"sending line {event.line}: {error}") from None
         future.add_callback(self.sent.ok).add_errback(self.sent.error)
-        waiting.lines.append(event.line)
-        waiting.ids.append(event.request_id or future)
+        sent.append((event.line, event.request_id or future))
         self.by_topic[topic] = self.by_topic.get(topic, 0) + 1
 
-    def _await(self, event: Event, waiting: _Unanswered) -> None:
+    def _await(self, event: Event, earlier: list[tuple[int, Any]]) -> None:
+        """Return once the person's ``earlier`` events are answered, which ``event``
+        must follow on the other topic."""
         self.flush()
         ids = [
             item if isinstance(item, str) else _derived_id(item.get(timeout=0))
-            for item in waiting.ids
+            for _, item in earlier
         ]
         self.waits += 1
         found = self.client.collect(ids, self.timeout)
         if len(found) < len(set(ids)):
-            missing = [n for n, i in zip(waiting.lines, ids, strict=True) if i not in found]
+            missing = [line for (line, _), i in zip(earlier, ids, strict=True) if i not in found]
             lines = ", ".join(map(str, missing[:5])) + (", …" if len(missing) > 5 else "")
             raise XsettleError(
                 f"line {event.line}: {shown(event.person_id)}'s earlier events (line "
                 f"{lines}) had no answer within {self.timeout:.0f} s, and this one must "
                 "follow them on the other topic; are the exchange's services running?"
             )
-        del self.unanswered[event.person_id]
 
     def flush(self) -> None:
         try:
