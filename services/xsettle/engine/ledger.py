@@ -61,7 +61,7 @@ class ClaimRecord:
     date: date
     medical_type: str
     burden: Decimal
-    treatment_region: str = ""
+    treatment_region: str
     reversal: Result | None = None
     generation: int = 1
     """How many times this claim id has been settled here (re-settled after a reversal)."""
