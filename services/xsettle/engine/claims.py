@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from ..errors import XsettleError
 from .dates import Day
 from .errors import describe, shown
+from .lifecycle_results import EnrolResult, FilingResult
+from .results import Result, rejected
 from .values import MONEY_LIMIT, Region
-from .vocabulary import MedicalType, StrictLevel
+from .vocabulary import MedicalType, Reason, StrictLevel
 
 # pydantic-core checks these constraints natively: this runs for every line of every
 # claim. Floats are taken by their shortest text, so 0.1 means 0.1 exactly. The digit
@@ -90,13 +92,21 @@ CLAIM_KINDS = ("settle", "reverse", "manual")
 _EVENT = TypeAdapter(Annotated[ClaimEvent, Field(discriminator="kind")])
 
 
-class InvalidClaim(XsettleError):
-    """A malformed event: ``message`` names the field and the problem."""
+class Unreadable(XsettleError):
+    """A malformed event (of any kind), with the rejection that answers it: the sender's
+    to fix, so it is answered like any event and processing goes on."""
+
+    def __init__(self, answer: Result | EnrolResult | FilingResult) -> None:
+        super().__init__(answer.message)
+        self.answer = answer
+
+
+class InvalidClaim(Unreadable):
+    """A malformed claim: ``REJECTED / INVALID_CLAIM`` naming the claim, with a
+    ``message`` that names the field and the problem."""
 
     def __init__(self, claim_id: str | None, message: str) -> None:
-        super().__init__(message)
-        self.claim_id = claim_id
-        self.message = message
+        super().__init__(rejected(claim_id, Reason.INVALID_CLAIM, message))
 
 
 def parse_event(raw: Any) -> ClaimEvent:

@@ -8,11 +8,11 @@ unknown kind is a malformed claim (§3 check 1).
 
 from typing import Any
 
-from .claims import ClaimEvent, InvalidClaim, given_id, parse_event, unknown_kind
-from .lifecycle_events import LIFECYCLE_KINDS, LifecycleEvent, Unreadable, parse_lifecycle
+from .claims import ClaimEvent, InvalidClaim, Unreadable, given_id, parse_event, unknown_kind
+from .lifecycle_events import LIFECYCLE_KINDS, LifecycleEvent, parse_lifecycle
 from .lifecycle_results import EnrolResult, FilingResult
-from .results import Result, rejected
-from .vocabulary import EVENT_KINDS, Reason
+from .results import Result
+from .vocabulary import EVENT_KINDS
 
 AnyEvent = ClaimEvent | LifecycleEvent
 Outcome = Result | EnrolResult | FilingResult
@@ -26,10 +26,6 @@ def read_event(raw: Any) -> AnyEvent:
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if kind in LIFECYCLE_KINDS:
         return parse_lifecycle(raw)
-    try:
-        if isinstance(raw, dict) and kind not in EVENT_KINDS:
-            raise InvalidClaim(given_id(raw, "claim_id"), unknown_kind(kind, EVENT_KINDS))
-        return parse_event(raw)
-    except InvalidClaim as invalid:
-        answer = rejected(invalid.claim_id, Reason.INVALID_CLAIM, invalid.message)
-        raise Unreadable(answer) from None
+    if isinstance(raw, dict) and kind not in EVENT_KINDS:
+        raise InvalidClaim(given_id(raw, "claim_id"), unknown_kind(kind, EVENT_KINDS))
+    return parse_event(raw)

@@ -19,13 +19,12 @@ from pydantic import (
     model_validator,
 )
 
-from .claims import Event, Id, given_id, without_tag
+from .claims import Event, Id, Unreadable, given_id, without_tag
 from .dates import Day
 from .errors import describe
-from .lifecycle_results import EnrolResult, FilingResult, enrolment_rejected, filing_rejected
+from .lifecycle_results import enrolment_rejected, filing_rejected
 from .money import FEN, exact
 from .persons import InsuranceStatus
-from .results import Result
 from .values import MONEY_LIMIT, Region
 from .vocabulary import FiledType, Reason
 
@@ -120,14 +119,6 @@ class CancelFilingEvent(Event):
 LifecycleEvent = EnrolEvent | FileEvent | CancelFilingEvent
 LIFECYCLE_KINDS = ("enrol", "file", "cancel_filing")
 _EVENT = TypeAdapter(Annotated[LifecycleEvent, Field(discriminator="kind")])
-
-
-class Unreadable(Exception):
-    """A malformed event (of any kind), with the rejection that answers it."""
-
-    def __init__(self, answer: Result | EnrolResult | FilingResult) -> None:
-        super().__init__(answer.message)
-        self.answer = answer
 
 
 def parse_lifecycle(raw: dict[str, Any]) -> LifecycleEvent:
