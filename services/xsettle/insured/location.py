@@ -39,7 +39,6 @@ from ..exchange.contract.inbound import (
     request_id_of,
 )
 from ..exchange.contract.records import (
-    answer_on_receipt,
     person_event_to_event,
     registry_result_record,
     request_detail,
@@ -269,8 +268,12 @@ class InsuredLocation:
                 settled_at=received,
             )
             return Reply(True, key, self.codecs["registry_result"].encode(record))
-        record = answer_on_receipt(
-            answer, request_id=request_id, person_id=person, insured_region=None, received=received
+        record = result_record(
+            answer,
+            request_id=request_id,
+            person_id=person,
+            insured_region=None,
+            submitted_at=received,
         )
         return Reply(False, key, self.codecs["settlement_result"].encode(record))
 

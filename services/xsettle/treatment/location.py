@@ -18,8 +18,8 @@ from ..exchange.contract.codec import AvroCodec
 from ..exchange.contract.deadletter import Origin
 from ..exchange.contract.inbound import decode_event, key_problem, person_of, request_id_of
 from ..exchange.contract.records import (
-    answer_on_receipt,
     claim_to_event,
+    result_record,
     reverse_request,
     settle_request,
 )
@@ -106,12 +106,12 @@ class TreatmentLocation:
         medical_type: str | None = None,
     ) -> Answer:
         """The treatment location's own answer (checks 1–2), decided on receipt."""
-        record = answer_on_receipt(
+        record = result_record(
             result,
             request_id=request_id,
             person_id=person_id,
             insured_region=self.insured_region_of(person_id) if person_id else None,
-            received=received,
+            submitted_at=received,
             treatment_region=treatment_region,
             medical_type=medical_type,
         )

@@ -186,18 +186,21 @@ def result_record(
     result: Result,
     *,
     request_id: str | None,
-    generation: int,
     person_id: str | None,
     insured_region: str | None,
-    treatment_region: str | None,
-    medical_type: str | None,
     submitted_at: datetime | None,
-    settled_at: datetime,
+    settled_at: datetime | None = None,
+    generation: int = 0,
+    treatment_region: str | None = None,
+    medical_type: str | None = None,
     duplicate_of: str | None = None,
     claim_date: date | None = None,
 ) -> dict[str, Any]:
-    """A ``SettlementResult``; ``duplicate_of`` names the settlement a duplicate re-emits;
-    ``claim_date`` is the date of the claim's record (its clearing period, §6)."""
+    """A ``SettlementResult``. Without ``settled_at`` it is decided from the message
+    alone (a malformed event, a region with no catalog), settled on receipt at
+    ``submitted_at``, so a redelivery gives the very same record. ``generation`` counts
+    the claim's settlements, ``duplicate_of`` names the settlement a duplicate
+    re-emits, ``claim_date`` is the date of the claim's record (its clearing period, §6)."""
     amounts = result.amounts
     duplicate = duplicate_of is not None
     return {
@@ -216,36 +219,11 @@ def result_record(
         "treatment_region": treatment_region,
         "medical_type": medical_type,
         "submitted_at": submitted_at,
-        "settled_at": settled_at,
+        "settled_at": settled_at or submitted_at,
         "duplicate_of": duplicate_of,
         "route": result.route.value if result.route is Route.MANUAL else None,
         "date": claim_date,
     }
-
-
-def answer_on_receipt(
-    result: Result,
-    *,
-    request_id: str,
-    person_id: str | None,
-    insured_region: str | None,
-    received: datetime,
-    treatment_region: str | None = None,
-    medical_type: str | None = None,
-) -> dict[str, Any]:
-    """A ``SettlementResult`` decided from the message alone (a malformed event, a region
-    with no catalog): settled on receipt, so a redelivery gives the very same record."""
-    return result_record(
-        result,
-        request_id=request_id,
-        generation=0,
-        person_id=person_id,
-        insured_region=insured_region,
-        treatment_region=treatment_region,
-        medical_type=medical_type,
-        submitted_at=received,
-        settled_at=received,
-    )
 
 
 def record_result(record: dict[str, Any]) -> Result:
