@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bench-engine demo clean browser stunnel compose-up compose-down compose-test
+.PHONY: run test lint bench bench-engine demo clean browser stunnel prometheus compose-up compose-down compose-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/xsettle run --keep-serving
 
-test: $(STAMP) browser stunnel
+test: $(STAMP) browser stunnel prometheus
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -38,6 +38,14 @@ stunnel:
 		{ command -v apt-get >/dev/null 2>&1 && \
 		[ "$$(id -u)" = 0 ] && apt-get install -y -q stunnel4 >/dev/null 2>&1; } || \
 		echo "make: stunnel4 is not installed; the TLS proxy test will skip"
+
+# The monitoring test runs Debian's Prometheus against a live dashboard; installed when
+# missing and possible, else that one test skips with its reason.
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 || \
+		{ command -v apt-get >/dev/null 2>&1 && \
+		[ "$$(id -u)" = 0 ] && apt-get install -y -q prometheus >/dev/null 2>&1; } || \
+		echo "make: prometheus is not installed; the monitoring test will skip"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
