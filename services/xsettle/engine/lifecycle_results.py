@@ -11,31 +11,21 @@ from typing import Any
 
 from .money import fmt_money
 from .persons import Filing
+from .results import EventAnswer
 from .vocabulary import Reason, Status
 
 
-def _rejection(key: str, subject: str | None, reason: Reason, message: str) -> dict[str, Any]:
-    return {
-        key: subject,
-        "status": Status.REJECTED.value,
-        "reason": reason.value,
-        "message": message,
-    }
-
-
 @dataclass(frozen=True, slots=True)
-class EnrolResult:
+class EnrolResult(EventAnswer):
     """``ENROLLED`` with the account balance after the event, or ``REJECTED``."""
 
     person_id: str | None
     status: Status
     balc: Decimal | None = None
-    reason: Reason | None = None
-    message: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         if self.reason is not None:
-            return _rejection("person_id", self.person_id, self.reason, self.message or "")
+            return self._rejection("person_id", self.person_id)
         assert self.balc is not None, "an enrolment reports the balance"
         return {
             "person_id": self.person_id,
@@ -45,19 +35,17 @@ class EnrolResult:
 
 
 @dataclass(frozen=True, slots=True)
-class FilingResult:
+class FilingResult(EventAnswer):
     """``FILED`` (the filing as filed), ``FILING_CANCELLED`` (as it now ends), or ``REJECTED``."""
 
     filing_id: str | None
     status: Status
     person_id: str | None = None
     filing: Filing | None = None
-    reason: Reason | None = None
-    message: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         if self.reason is not None:
-            return _rejection("filing_id", self.filing_id, self.reason, self.message or "")
+            return self._rejection("filing_id", self.filing_id)
         filing = self.filing
         assert filing is not None, "a filing result names its filing"
         record: dict[str, Any] = {

@@ -52,22 +52,43 @@ class Amounts:
         return {name: fmt_money(getattr(self, name)) for name in AMOUNT_FIELDS}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventAnswer:
+    """What every answer to an event has besides its own fields (§2, §5): a rejection's
+    ``reason`` and ``message``, and the one form every rejection prints in. Keyword-only,
+    so each answer's own fields come first."""
+
+    reason: Reason | None = None
+    message: str | None = None
+
+    def _rejection(self, key: str, subject: str | None) -> dict[str, Any]:
+        """A rejection's JSON Lines form, alike for claims, enrolments and filings: what
+        it names (``key``: ``subject``), ``REJECTED``, the reason and the message."""
+        assert self.reason is not None, "only a rejection has a reason"
+        return {
+            key: subject,
+            "status": Status.REJECTED.value,
+            "reason": self.reason.value,
+            "message": self.message or "",
+        }
+
+
 @dataclass(frozen=True, slots=True)
-class Result:
-    """The exchange's answer to one event (SETTLEMENT_RULES §2)."""
+class Result(EventAnswer):
+    """The exchange's answer to a claim (SETTLEMENT_RULES §2)."""
 
     claim_id: str | None
     status: Status
-    filing_type: str | None = None
-    amounts: Amounts | None = None
-    reason: Reason | None = None
-    message: str | None = None
     route: Route = Route.DIRECT
     """A settlement's route; its reversal keeps the default (the claim record knows)."""
+    filing_type: str | None = None
+    amounts: Amounts | None = None
 
     def to_record(self) -> dict[str, Any]:
         """The JSON Lines form, fields in the order the contract lists them; a manual
         settlement adds ``route: "manual"`` (§5)."""
+        if self.reason is not None:
+            return self._rejection("claim_id", self.claim_id)
         record: dict[str, Any] = {"claim_id": self.claim_id, "status": self.status.value}
         if self.status is Status.SETTLED:
             record["filing_type"] = self.filing_type
@@ -75,9 +96,6 @@ class Result:
             record.update(self.amounts.as_strings())
         if self.route is Route.MANUAL:
             record["route"] = self.route.value
-        if self.reason is not None:
-            record["reason"] = self.reason.value
-            record["message"] = self.message
         return record
 
     def to_state(self) -> list[Any]:

@@ -298,7 +298,9 @@ def record_registry_result(record: dict[str, Any]) -> EnrolResult | FilingResult
     status = Status(record["status"])
     reason = Reason(record["reason"]) if record["reason"] else None
     if record["kind"] == "enrol":
-        return EnrolResult(record["person_id"], status, record["balc"], reason, record["message"])
+        return EnrolResult(
+            record["person_id"], status, record["balc"], reason=reason, message=record["message"]
+        )
     filing = None
     if record["filing_type"] is not None:
         filing = Filing(
@@ -308,5 +310,10 @@ def record_registry_result(record: dict[str, Any]) -> EnrolResult | FilingResult
             valid_to=record["valid_to"],
         )
     return FilingResult(
-        record["filing_id"], status, record["person_id"], filing, reason, record["message"]
+        record["filing_id"],
+        status,
+        record["person_id"],
+        filing,
+        reason=reason,
+        message=record["message"],
     )
