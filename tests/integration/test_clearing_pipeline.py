@@ -4,7 +4,8 @@ A generated day settled through Kafka, then a clearing worker started on the res
 topic: its ``/clearing/{period}`` equals the offline statement; closing the period
 publishes exactly those lines on the statement topic; a reversal that comes after the
 close lands in the next period as an adjustment, and the closed period stays as it
-closed; a SIGKILLed and restarted clearing worker shows the same totals. The
+closed; the dashboard's clearing view shows both periods as the service does, and
+reconciled; a SIGKILLed and restarted clearing worker shows the same totals. The
 treatment location's payouts reconcile with the insured location's results, and a
 payout dropped on one side is found as exactly its claim.
 """
@@ -99,6 +100,18 @@ def test_clearing_service_equals_offline_closes_a_period_and_takes_a_late_revers
             client.close()
         seen["next"] = _until(lambda: view(next_period(period)), lambda v: v["lines"])
         seen["after"] = view(period)
+        # The dashboard's clearing view: the closed statement, the adjustment, both agree.
+        dashboard = cluster.add_worker("dashboard")
+        dashboard.wait_ready()
+        expected_views = [seen["closed"]["lines"], seen["next"]["lines"]]
+        seen["dashboard"] = _until(
+            lambda: _get(f"{dashboard.url}/api/clearing"),
+            lambda v: (
+                v["complete"]
+                and [p["lines"] for p in v["periods"]] == expected_views
+                and all(p["reconciliation"]["agree"] for p in v["periods"])
+            ),
+        )
         worker.kill()
         cluster.add_worker("clearing", 1).wait_ready()
         seen["restarted"] = [view(period), view(next_period(period))]
@@ -120,6 +133,13 @@ def test_clearing_service_equals_offline_closes_a_period_and_takes_a_late_revers
     )
     assert seen["next"]["state"] == "open" and seen["next"]["lines"] == [adjustment]
     assert seen["after"] == seen["closed"]  # a closed period never changes
+    shown = seen["dashboard"]["periods"]
+    assert [(p["period"], p["state"]) for p in shown] == [
+        (period, "closed"),
+        (next_period(period), "open"),
+    ]
+    assert [p["lines"] for p in shown] == [seen["closed"]["lines"], seen["next"]["lines"]]
+    assert all(p["reconciliation"]["agree"] for p in shown) and shown[0]["net"]
     assert seen["restarted"] == seen["settled"] == [seen["closed"], seen["next"]]
     assert sum(Decimal(line["owed"]) for line in expected) > 0
 

@@ -20,7 +20,9 @@ ALLOWED: dict[str, set[str]] = {
     "exchange": {"engine"} | FOUNDATION,
     "insured": {"engine", "exchange", "reference", "scenario", "library"} | FOUNDATION,
     "treatment": {"engine", "exchange", "reference", "scenario", "library"} | FOUNDATION,
-    "dashboard": {"engine", "exchange", "presentation", "reference", "scenario", "library"}
+    "clearing": {"engine", "exchange", "treatment"} | FOUNDATION,
+    "dashboard": {"engine", "exchange", "clearing", "presentation"}
+    | {"reference", "scenario", "library"}
     | FOUNDATION,
 }
 """Parts not listed (pipeline, bench, tools, cli, …) are the shells: they may import

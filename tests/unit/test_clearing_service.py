@@ -1,17 +1,14 @@
 """The clearing service's handler (SETTLEMENT_RULES §6) without Kafka: results in,
 per-period, per-province-pair lines out; closing a period freezes it."""
 
-import json
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
+from clearing_records import CLOSED_AT, EVENT, Service, register_entries, result
 
 from xsettle.clearing.location import (
-    Clearing,
     ClearingError,
-    LineRows,
     next_period,
     statement_line,
     statement_record,
@@ -19,83 +16,7 @@ from xsettle.clearing.location import (
 from xsettle.clearing.reconcile import cleared, payouts, reconcile, summary
 from xsettle.engine.clearing import CLEARED_AMOUNTS, statement
 from xsettle.exchange.contract.codec import AvroCodec
-from xsettle.exchange.runtime.agent_loop import Rows
 from xsettle.traffic import TrafficMix, generate_day
-from xsettle.treatment.register import ClaimRegister
-
-CLOSED_AT = datetime(2025, 4, 2, 8, 0, tzinfo=UTC)
-
-
-class Event:
-    """Stands for the faust event a row is read and written under."""
-
-
-EVENT = Event()
-
-
-class Service:
-    def __init__(self) -> None:
-        self.tables: tuple[dict[bytes, Any], ...] = ({}, {}, {})
-        self.rows = (Rows(self.tables[0]), LineRows(self.tables[1]), Rows(self.tables[2]))
-        self.clearing = Clearing(*self.rows)
-
-    def take(self, record: dict[str, Any], partition: int = 0) -> str:
-        applied = self.clearing.take_result(record, partition, EVENT)
-        self.end_batch()
-        return applied.outcome
-
-    def close(self, period: str) -> list[dict[str, Any]]:
-        lines, _ = self.clearing.close(period, CLOSED_AT, EVENT)
-        self.end_batch()
-        return lines
-
-    def end_batch(self) -> None:
-        for rows in self.rows:
-            rows.write()
-
-    def lines(self, period: str) -> list[dict[str, Any]]:
-        return self.clearing.view(period)["lines"]  # type: ignore[no-any-return]
-
-
-def amounts(fund: str, acct: str = "0", cash: str = "0", sign: int = 1) -> dict[str, Decimal]:
-    values = dict.fromkeys(CLEARED_AMOUNTS, Decimal("0.00"))
-    values.update(
-        medfee_sumamt=Decimal(fund) + Decimal(acct) + Decimal(cash),
-        hifp_pay=Decimal(fund),
-        fund_pay_sumamt=Decimal(fund),
-        acct_pay=Decimal(acct),
-        psn_cash_pay=Decimal(cash),
-    )
-    return {name: sign * value for name, value in values.items()}
-
-
-def result(
-    result_id: str,
-    status: str = "SETTLED",
-    *,
-    claim: str = "C1",
-    person: str = "P1",
-    day: date | None = date(2025, 3, 14),
-    fund: str = "100.00",
-    acct: str = "20.00",
-    route: str | None = None,
-    duplicate_of: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "result_id": result_id,
-        "request_id": f"r-{result_id}",
-        "claim_id": claim,
-        "person_id": person,
-        "status": status,
-        "amounts": amounts(fund, acct, "5.00", -1 if status == "REVERSED" else 1)
-        if status != "REJECTED"
-        else None,
-        "insured_region": "320100",
-        "treatment_region": "440106",
-        "duplicate_of": duplicate_of,
-        "route": route,
-        "date": day,
-    }
 
 
 def test_a_settlement_counts_once_however_often_it_is_delivered() -> None:
@@ -218,17 +139,6 @@ def test_next_period_wraps_the_year() -> None:
 # 对账: the treatment location's payouts against the insured location's results.
 
 
-def _register_entries(results: list[dict[str, Any]]) -> dict[tuple[str, str], list[Any]]:
-    """The treatment register's entries after it closed these results."""
-    table: dict[bytes, Any] = {}
-    rows: Rows[Any] = Rows(table)
-    register = ClaimRegister(table)
-    for record in results:
-        register.closed(rows, {**record, "settled_at": CLOSED_AT, "reason": None}, EVENT)
-    rows.write()
-    return {tuple(json.loads(key)): entry for key, entry in table.items()}  # type: ignore[misc]
-
-
 DAY_RESULTS = [
     result("a"),
     result("b", claim="C2"),
@@ -242,7 +152,7 @@ DAY_RESULTS = [
 
 def test_the_treatment_register_records_the_payouts_that_the_results_clear() -> None:
     insured = cleared(DAY_RESULTS)
-    treatment = cleared(payouts(_register_entries(DAY_RESULTS)))
+    treatment = cleared(payouts(register_entries(DAY_RESULTS)))
     assert sorted(insured, key=lambda p: p.result_id) == sorted(
         treatment, key=lambda p: p.result_id
     )
@@ -258,7 +168,7 @@ def test_the_treatment_register_records_the_payouts_that_the_results_clear() -> 
 
 def test_a_dropped_result_is_found_as_exactly_its_claim() -> None:
     insured = cleared(DAY_RESULTS)
-    treatment = [p for p in cleared(payouts(_register_entries(DAY_RESULTS))) if p.result_id != "c"]
+    treatment = [p for p in cleared(payouts(register_entries(DAY_RESULTS))) if p.result_id != "c"]
     lines, differences = reconcile(insured, treatment, "2025-03")
     assert [(d["person_id"], d["claim_id"], d["difference"]) for d in differences] == [
         ("P2", "C4", "only at the insured location")

@@ -53,7 +53,7 @@ def test_kafka_is_kraft_single_node_with_replication_factor_one() -> None:
     assert "healthcheck" in kafka and kafka["restart"] == "unless-stopped"
 
 
-@pytest.mark.parametrize("name", ["topics", "treatment", "insured", "dashboard"])
+@pytest.mark.parametrize("name", ["topics", "treatment", "insured", "dashboard", "clearing"])
 def test_every_service_command_is_an_xsettle_subcommand(name: str) -> None:
     service = COMPOSE["services"][name]
     build_parser().parse_args(service["command"])  # exits on an unknown command

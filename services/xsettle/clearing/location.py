@@ -101,8 +101,8 @@ class Applied:
     adjusts: str | None = None
 
 
-def _line(record: Row) -> StatementLine:
-    """A line row (or a published line) as the engine's statement line."""
+def line_from_record(record: Row) -> StatementLine:
+    """A line row (or a published line, in §6's JSON form) as the engine's statement line."""
     line = StatementLine(record["period"], record["insured_province"], record["treatment_province"])
     line.settled, line.reversed = record["settled"], record["reversed"]
     line.sums = {name: Decimal(record[name]) for name in CLEARED_AMOUNTS}
@@ -158,14 +158,8 @@ class Clearing:
         pair = province_of(insured), province_of(treatment)
         key = line_key(partition, period, *pair, adjusts)
         current = self.lines.get(key, event)
-        line = _line(current) if current is not None else StatementLine(period, *pair)
-        result = record["amounts"]
-        if status == "REVERSED":
-            line.reversed += 1
-        else:
-            line.settled += 1
-        for name in CLEARED_AMOUNTS:
-            line.sums[name] += result[name]
+        line = line_from_record(current) if current is not None else StatementLine(period, *pair)
+        line.add_amounts(status == "REVERSED", record["amounts"])
         version = current["version"] + 1 if current is not None else 1
         self.lines.put(key, {**line.to_record(), "version": version}, event)
         return Applied("counted", period, adjusts)
@@ -200,7 +194,7 @@ class Clearing:
                 continue
             at = (insured, treatment, adjusts or "")
             line = merged.setdefault(at, StatementLine(period, insured, treatment))
-            part = _line(row)
+            part = line_from_record(row)
             line.settled += part.settled
             line.reversed += part.reversed
             for name in CLEARED_AMOUNTS:

@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..engine.clearing import CLEARED_AMOUNTS
+from ..engine.clearing import CLEARED_AMOUNTS, StatementLine
 from ..engine.money import ZERO, fmt_money
 from ..engine.regions import province_of
 from ..exchange.contract.codec import AvroCodec
@@ -63,40 +63,56 @@ class Payment:
         }
 
 
-def cleared(results: Iterable[dict[str, Any]]) -> list[Payment]:
-    """The results that §6 clears, each with its period: results in each claim's order,
-    as decoded ``SettlementResult`` records (or payouts in the same shape)."""
-    claims: dict[tuple[str, str], tuple[str, bool]] = {}
-    seen: set[str] = set()
-    payments = []
-    for result in results:
+class Clearer:
+    """§6 applied to results one at a time: which of them clear, and in which period.
+
+    One at a time because the dashboard follows the result topic as it grows, while
+    ``xsettle reconcile`` reads it whole: both must apply the very same rule. Results
+    come in each claim's order (a claim's results share one partition), so a reversal
+    finds the settlement it reverses already taken."""
+
+    def __init__(self) -> None:
+        self._claims: dict[tuple[str, str], tuple[str, bool]] = {}
+        """(person, claim) → the period and manual-ness of its latest settlement."""
+        self._seen: set[str] = set()
+
+    def take(self, result: dict[str, Any]) -> Payment | None:
+        """The payment a decoded ``SettlementResult`` (or a payout in the same shape)
+        clears, or None."""
         person, claim, status = result.get("person_id"), result.get("claim_id"), result["status"]
         if status not in ("SETTLED", "REVERSED") or not person or not claim:
-            continue
-        if result.get("duplicate_of") or result["result_id"] in seen:
-            continue
-        seen.add(result["result_id"])
-        known = claims.get((person, claim))
+            return None
+        if result.get("duplicate_of") or result["result_id"] in self._seen:
+            return None
+        self._seen.add(result["result_id"])
+        known = self._claims.get((person, claim))
         if status == "SETTLED" or known is None:
             day = result.get("date")
             if day is None:
-                continue  # written before results carried their claim's date
-            known = claims[(person, claim)] = (period_of(day), result.get("route") == "manual")
+                return None  # written before results carried their claim's date
+            known = self._claims[(person, claim)] = (
+                period_of(day),
+                result.get("route") == "manual",
+            )
         period, manual = known
         if manual or result.get("amounts") is None:
-            continue
-        payments.append(
-            Payment(
-                person,
-                claim,
-                result["result_id"],
-                status,
-                period,
-                (province_of(result["insured_region"]), province_of(result["treatment_region"])),
-                tuple(Decimal(result["amounts"][name]) for name in CLEARED_AMOUNTS),
-            )
+            return None
+        return Payment(
+            person,
+            claim,
+            result["result_id"],
+            status,
+            period,
+            (province_of(result["insured_region"]), province_of(result["treatment_region"])),
+            tuple(Decimal(result["amounts"][name]) for name in CLEARED_AMOUNTS),
         )
-    return payments
+
+
+def cleared(results: Iterable[dict[str, Any]]) -> list[Payment]:
+    """The results that §6 clears, each with its period: results in each claim's order,
+    as decoded ``SettlementResult`` records (or payouts in the same shape)."""
+    clearer = Clearer()
+    return [payment for result in results if (payment := clearer.take(result)) is not None]
 
 
 def payouts(entries: dict[tuple[str, str], list[Any]]) -> Iterator[dict[str, Any]]:
@@ -109,48 +125,95 @@ def payouts(entries: dict[tuple[str, str], list[Any]]) -> Iterator[dict[str, Any
             yield {**record, "person_id": person, "claim_id": claim}
 
 
+class RegisterCopy:
+    """The treatment register as its changelog leaves it: each claim's newest entry.
+
+    A changelog may hold an older entry after a newer one (a row written again by a
+    recovering worker), so the version decides, not the order; a tombstone removes the
+    claim. Shared by ``xsettle reconcile`` (the changelog read whole) and the
+    dashboard (followed)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], list[Any]] = {}
+
+    def take(self, key: bytes, value: bytes | None) -> None:
+        person, claim = json.loads(key)
+        if value is None:
+            self.entries.pop((person, claim), None)
+            return
+        entry = json.loads(value)
+        current = self.entries.get((person, claim))
+        if current is None or entry_version(entry) > entry_version(current):
+            self.entries[(person, claim)] = entry
+
+
+def statement_of(payments: Iterable[Payment], period: str) -> dict[tuple[str, str], StatementLine]:
+    """One side's §6 lines for ``period``, by (insured, treatment) province pair."""
+    lines: dict[tuple[str, str], StatementLine] = {}
+    for payment in payments:
+        if payment.period != period:
+            continue
+        line = lines.get(payment.pair)
+        if line is None:
+            line = lines[payment.pair] = StatementLine(period, *payment.pair)
+        line.add_amounts(
+            payment.status == "REVERSED", dict(zip(CLEARED_AMOUNTS, payment.amounts, strict=True))
+        )
+    return lines
+
+
 def reconcile(
     insured: list[Payment], treatment: list[Payment], period: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The period's totals per province pair (both sides), and every difference."""
     sides = {INSURED: insured, TREATMENT: treatment}
-    totals: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    totals = {side: statement_of(payments, period) for side, payments in sides.items()}
+    lines = []
+    for pair in sorted(totals[INSURED].keys() | totals[TREATMENT].keys()):
+        shown = {
+            side: _figures(lines_of_side.get(pair) or StatementLine(period, *pair))
+            for side, lines_of_side in totals.items()
+        }
+        lines.append(
+            {
+                "period": period,
+                "insured_province": pair[0],
+                "treatment_province": pair[1],
+                **shown,
+                "agree": shown[INSURED] == shown[TREATMENT],
+            }
+        )
     by_claim: dict[tuple[str, str], dict[str, list[Payment]]] = defaultdict(
         lambda: {INSURED: [], TREATMENT: []}
     )
     for side, payments in sides.items():
         for payment in payments:
-            if payment.period != period:
-                continue
-            by_claim[(payment.person_id, payment.claim_id)][side].append(payment)
-            pair = totals.setdefault(payment.pair, {s: _empty() for s in sides})[side]
-            pair["reversed" if payment.status == "REVERSED" else "settled"] += 1
-            for name, value in zip(CLEARED_AMOUNTS, payment.amounts, strict=True):
-                pair[name] += value
-    lines = []
-    for (insured_province, treatment_province), pair in sorted(totals.items()):
-        shown = {side: _shown(figures) for side, figures in pair.items()}
-        lines.append(
-            {
-                "period": period,
-                "insured_province": insured_province,
-                "treatment_province": treatment_province,
-                **shown,
-                "agree": shown[INSURED] == shown[TREATMENT],
-            }
-        )
+            if payment.period == period:
+                by_claim[(payment.person_id, payment.claim_id)][side].append(payment)
     differences = []
     for (person, claim), found in sorted(by_claim.items()):
         differences += _claim_differences(period, person, claim, found)
     return lines, differences
 
 
-def _empty() -> dict[str, Any]:
-    return {"settled": 0, "reversed": 0, **dict.fromkeys(CLEARED_AMOUNTS, ZERO)}
+def agree(lines: list[dict[str, Any]], differences: list[dict[str, Any]]) -> bool:
+    """Whether a period reconciles: every pair's totals agree and no claim differs."""
+    return not differences and all(line["agree"] for line in lines)
 
 
-def _shown(figures: dict[str, Any]) -> dict[str, Any]:
-    return {k: fmt_money(v) if isinstance(v, Decimal) else v for k, v in figures.items()}
+def differences_by_kind(differences: list[dict[str, Any]]) -> dict[str, int]:
+    kinds: dict[str, int] = defaultdict(int)
+    for difference in differences:
+        kinds[difference["difference"]] += 1
+    return dict(sorted(kinds.items()))
+
+
+def _figures(line: StatementLine) -> dict[str, Any]:
+    """One side's counts and sums for a pair: the §6 line without its identity."""
+    record = line.to_record()
+    for name in ("period", "insured_province", "treatment_province"):
+        del record[name]
+    return record
 
 
 def _claim_differences(
@@ -199,34 +262,27 @@ def read_sides(settings: Settings) -> tuple[list[Payment], list[Payment]]:
     topics = Topics(settings.namespace)
     codec = AvroCodec("settlement_result", registry_from_env(settings))
     results = [codec.decode(record.value) for record in read_topic(bootstrap, topics.results)]
-    entries: dict[tuple[str, str], list[Any]] = {}
-    changelog = f"{settings.namespace}-treatment-claims-changelog"
-    for record in read_topic(bootstrap, changelog):
-        person, claim = json.loads(record.key)
-        if record.value is None:
-            entries.pop((person, claim), None)
-            continue
-        entry = json.loads(record.value)
-        current = entries.get((person, claim))
-        if current is None or entry_version(entry) > entry_version(current):
-            entries[(person, claim)] = entry
-    return cleared(results), cleared(payouts(entries))
+    register = RegisterCopy()
+    for record in read_topic(bootstrap, register_changelog(settings)):
+        register.take(record.key, record.value)
+    return cleared(results), cleared(payouts(register.entries))
+
+
+def register_changelog(settings: Settings) -> str:
+    """The topic of the treatment register's changelog (faust's name for the table's)."""
+    return f"{settings.namespace}-treatment-claims-changelog"
 
 
 def summary(period: str, lines: list[dict[str, Any]], differences: list[dict[str, Any]]) -> str:
     pairs = len(lines)
-    if not differences and all(line["agree"] for line in lines):
-        owed = sum((Decimal(line[INSURED]["fund_pay_sumamt"]) for line in lines), ZERO)
-        owed += sum((Decimal(line[INSURED]["acct_pay"]) for line in lines), ZERO)
+    if agree(lines, differences):
+        owed = sum((Decimal(line[INSURED]["owed"]) for line in lines), ZERO)
         return (
             f"reconcile {period}: both sides agree on {pairs} province pairs "
             f"({fmt_money(owed)} owed)"
         )
-    kinds: dict[str, int] = defaultdict(int)
-    for difference in differences:
-        kinds[difference["difference"]] += 1
     disagree = sum(1 for line in lines if not line["agree"])
-    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    detail = ", ".join(f"{n} {kind}" for kind, n in differences_by_kind(differences).items())
     return (
         f"reconcile {period}: {len(differences)} claim differences ({detail}); "
         f"{disagree} of {pairs} province pairs disagree"
@@ -243,4 +299,4 @@ def reconcile_command(settings: Settings, period: str) -> int:
     out.flush()
     text = summary(period, lines, differences)
     print(f"xsettle: {text}", file=sys.stderr)
-    return 1 if differences or not all(line["agree"] for line in lines) else 0
+    return 0 if agree(lines, differences) else 1

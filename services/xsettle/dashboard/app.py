@@ -1,8 +1,8 @@
 """The operations dashboard: the figures of the whole result topic, rebuilt on every start.
 
 Serves a live page (``/``, pushed over server-sent events at ``/events``), the same
-figures as JSON (``/api/figures``), Prometheus metrics (``/metrics``), ``/health`` and
-``/ready``.
+figures as JSON (``/api/figures``), the clearing view (``/api/clearing``, see
+:mod:`.clearing`), Prometheus metrics (``/metrics``), ``/health`` and ``/ready``.
 
 Why it keeps its figures only in memory and still survives a restart: the result topic
 already is the durable, replayable record of every result (retained four weeks). Each
@@ -29,13 +29,16 @@ consumer joins a group and commits offsets, which must not decide what is shown.
 
 import asyncio
 import json
+import logging
 from importlib import resources
 from typing import Any
 
 import faust
 from aiohttp import web
+from aiokafka import ConsumerRecord
 from faust.app.base import BootStrategy
 
+from ..clearing.reconcile import register_changelog
 from ..exchange.contract.codec import AvroCodec, DecodeError
 from ..exchange.contract.registry import registry_from_env
 from ..exchange.contract.topics import Topics
@@ -44,8 +47,11 @@ from ..presentation import RegionNames
 from ..reference import load_reference
 from ..settings import Settings
 from . import metrics
+from .clearing import ClearingView
 from .figures import Figures
-from .reader import ResultReader
+from .reader import TopicReplay
+
+log = logging.getLogger(__name__)
 
 PUSH_SECONDS = 1.0
 STATIC = resources.files("xsettle") / "dashboard" / "static"
@@ -54,17 +60,40 @@ STATIC = resources.files("xsettle") / "dashboard" / "static"
 def build(settings: Settings) -> faust.App:
     app = make_app("dashboard", settings)
     app.boot_strategy = BootStrategy(app, enable_kafka=False)
-    codec = AvroCodec("settlement_result", registry_from_env(settings))
+    registry = registry_from_env(settings)
+    codec = AvroCodec("settlement_result", registry)
+    statement_codec = AvroCodec("clearing_statement", registry)
+    topics = Topics(settings.namespace)
     figures = Figures(RegionNames(load_reference(settings)))
+    clearing = ClearingView()
 
-    def ingest(value: bytes) -> None:
+    def ingest(record: ConsumerRecord) -> None:
         try:
-            figures.ingest(codec.decode(value))
+            result = codec.decode(record.value)
         except DecodeError:
             figures.undecodable += 1
+            return
+        figures.ingest(result)
+        clearing.take_result(result)
 
-    reader = ResultReader(settings, Topics(settings.namespace).results, ingest)
-    app.task(reader.run)
+    def ingest_statement(record: ConsumerRecord) -> None:
+        try:
+            clearing.take_statement(statement_codec.decode(record.value))
+        except DecodeError:
+            log.warning(
+                "undecodable clearing statement line at %s:%s", record.partition, record.offset
+            )
+
+    def ingest_register(record: ConsumerRecord) -> None:
+        clearing.take_register(record.key, record.value)
+
+    reader = TopicReplay(settings, topics.results, ingest)
+    clearing_readers = [
+        TopicReplay(settings, topics.clearing_statements, ingest_statement),
+        TopicReplay(settings, register_changelog(settings), ingest_register),
+    ]
+    for replay in (reader, *clearing_readers):
+        app.task(replay.run)
 
     async def snapshot() -> dict[str, Any]:
         return figures.snapshot(reader.lag())
@@ -83,6 +112,12 @@ def build(settings: Settings) -> faust.App:
 
     async def figures_json(request: web.Request) -> web.StreamResponse:
         return web.json_response(await snapshot())
+
+    async def clearing_json(request: web.Request) -> web.StreamResponse:
+        """The clearing view; ``complete`` once every topic it is built from is read as
+        far as it reached at the start (the changelog appears with the treatment service)."""
+        complete = all(replay.caught_up for replay in (reader, *clearing_readers))
+        return web.json_response({"complete": complete, "periods": clearing.snapshot()})
 
     async def prometheus(request: web.Request) -> web.StreamResponse:
         return web.Response(
@@ -108,6 +143,7 @@ def build(settings: Settings) -> faust.App:
     router.add_get("/", page)
     router.add_get("/events", events)
     router.add_get("/api/figures", figures_json)
+    router.add_get("/api/clearing", clearing_json)
     router.add_get("/metrics", prometheus)
     router.add_get("/health", health)
     router.add_get("/ready", ready)

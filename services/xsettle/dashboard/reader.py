@@ -1,17 +1,23 @@
-"""The dashboard's reading of the result topic: every partition, from its beginning.
+"""The dashboard's reading of a topic: every partition, from its beginning.
 
 No consumer group and no committed offsets: each dashboard process takes all partitions
-for itself and reads them from the earliest retained result, so what it shows never
+for itself and reads them from the earliest retained record, so what it shows never
 depends on what an earlier process (or a replica) had read. It counts as caught up once
 it has read as far as each partition's end when it started; before that its figures
-would be partial, so the dashboard is not ready.
+would be partial (for the result topic, the dashboard is not ready).
+
+A topic another service creates (the treatment register's changelog) may not exist
+yet: the reader waits for it, asking for the whole cluster's metadata, since a
+metadata request that names a missing topic has the broker create it, with the
+broker's default partition count instead of the service's.
 """
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from ..errors import XsettleError
 from ..exchange.processes.security import Security
@@ -21,12 +27,15 @@ log = logging.getLogger(__name__)
 
 BATCH = 2000
 WAIT_MS = 200
+TOPIC_WAIT_SECONDS = 2.0
 
 
-class ResultReader:
+class TopicReplay:
     """Feeds every record of ``topic`` to ``ingest``, oldest first per partition."""
 
-    def __init__(self, settings: Settings, topic: str, ingest: Callable[[bytes], None]) -> None:
+    def __init__(
+        self, settings: Settings, topic: str, ingest: Callable[[ConsumerRecord], None]
+    ) -> None:
         self.settings = settings
         self.topic = topic
         self.ingest = ingest
@@ -51,21 +60,13 @@ class ResultReader:
 
     async def run(self) -> None:
         """Read until cancelled (the app's stop); the consumer is closed on the way out."""
+        await self._until_the_topic_exists()
         # Subscribed without a group: aiokafka then assigns every partition itself (and
         # waits for the topic's metadata, which a manual assignment would have to fetch).
-        consumer = AIOKafkaConsumer(
-            self.topic,
-            bootstrap_servers=self.settings.require_bootstrap("the dashboard").split(","),
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            **Security(self.settings).aiokafka_options(),
-        )
+        consumer = self._consumer(self.topic)
         await consumer.start()
         try:
             partitions = sorted(consumer.assignment())
-            if not partitions:
-                raise XsettleError(f"topic {self.topic} has no partitions; run `xsettle topics`")
             await consumer.seek_to_beginning(*partitions)
             self._started_at_end = await consumer.end_offsets(partitions)
             self._ends = dict(self._started_at_end)
@@ -74,10 +75,30 @@ class ResultReader:
                 batches = await consumer.getmany(timeout_ms=WAIT_MS, max_records=BATCH)
                 for records in batches.values():
                     for record in records:
-                        self.ingest(record.value)
+                        self.ingest(record)
                 await self._advance(consumer, partitions)
         finally:
             await consumer.stop()
+
+    def _consumer(self, *topics: str) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=self.settings.require_bootstrap("the dashboard").split(","),
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **Security(self.settings).aiokafka_options(),
+        )
+
+    async def _until_the_topic_exists(self) -> None:
+        probe = self._consumer()
+        await probe.start()
+        try:
+            while self.topic not in await probe.topics():
+                log.info("dashboard waiting for topic %s to be created", self.topic)
+                await asyncio.sleep(TOPIC_WAIT_SECONDS)
+        finally:
+            await probe.stop()
 
     async def _advance(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
         """Note positions and ends after a batch; latch ``caught_up`` at the start's ends."""

@@ -9,7 +9,7 @@ the settlement it reverses). Re-emitted duplicates move no money; manual
 reimbursements (and their reversals) were paid by the insured location itself.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -81,12 +81,20 @@ class StatementLine:
 
     def add(self, result: Result) -> None:
         """Count a settlement, or a reversal (whose amounts are already negative)."""
-        if result.status is Status.REVERSED:
+        self.add_amounts(
+            result.status is Status.REVERSED,
+            {name: getattr(result.amounts, name) for name in CLEARED_AMOUNTS},
+        )
+
+    def add_amounts(self, reversal: bool, amounts: Mapping[str, Decimal]) -> None:
+        """Count a settlement or a reversal given as its amounts by name: how the
+        services and the reconciliation see a result (a record, not an engine object)."""
+        if reversal:
             self.reversed += 1
         else:
             self.settled += 1
         for name in CLEARED_AMOUNTS:
-            self.sums[name] += getattr(result.amounts, name)
+            self.sums[name] += amounts[name]
 
     @property
     def owed(self) -> Decimal:
