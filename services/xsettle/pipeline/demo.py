@@ -2,7 +2,8 @@
 
 Starts the broker and the services, sends the day's claims (mostly Avro, some JSON,
 a few undecodable messages for the dead-letter topic), collects every result with
-a progress bar, checks the money against the offline engine and prints a report.
+a progress bar, checks the money against the offline engine and prints a report,
+then closes the day's clearing period and reconciles it (:mod:`.clearing_summary`).
 """
 
 import random
@@ -19,6 +20,7 @@ from ..engine.claims import ClaimEvent
 from ..exchange.contract.records import record_answer
 from ..exchange.processes.topic_reader import read_topic
 from ..traffic import generate_day
+from .clearing_summary import clearing_summary
 from .client import ExchangeClient, is_person_event
 from .cluster import Cluster
 from .progress import Progress
@@ -47,7 +49,7 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
     run_dir = Path(tempfile.mkdtemp(prefix="xsettle-run-"))
     started = time.monotonic()
     _status("starting the embedded broker (or KAFKA_BOOTSTRAP_SERVERS) and the services")
-    with Cluster(scenario, run_dir, dashboard=True) as cluster:
+    with Cluster(scenario, run_dir, dashboard=True, clearing=True) as cluster:
         dashboard = cluster.worker("dashboard").url
         _status(f"services ready in {time.monotonic() - started:.1f}s; dashboard at {dashboard}/")
         client = ExchangeClient(cluster.bootstrap, cluster.topics)
@@ -79,6 +81,8 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
                 differ_from_offline=differ,
             )
         )
+        cleared, reconciled = clearing_summary(cluster, timeout)
+        print(cleared)
         if keep_serving:
             _status(f"serving; dashboard at {dashboard}/ — Ctrl-C stops")
             try:
@@ -88,7 +92,7 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
                 _status("stopping")
     shutil.rmtree(run_dir, ignore_errors=True)
     _status("stopped: broker and services are down")
-    return 1 if differ else 0
+    return 1 if differ or not reconciled else 0
 
 
 def _drive(

@@ -89,15 +89,18 @@ class RunReport:
         ]
         lines.append("outcomes: " + ", ".join(f"{s} {n}" for s, n in sorted(self.statuses.items())))
         if self.reasons:
-            reasons = _table("reason", "answers")
+            reasons = number_table("reason", "answers")
             for reason, count in self.reasons.most_common():
                 reasons.add_row(reason, str(count))
-            lines += ["rejected by reason:", _text(reasons)]
+            lines += ["rejected by reason:", plain_text(reasons)]
         if self.life_cycle:
-            events_table = _table("event", "outcome", "answers")
+            events_table = number_table("event", "outcome", "answers")
             for (kind, outcome), count in sorted(self.life_cycle.items()):
                 events_table.add_row(kind, outcome, str(count))
-            lines += ["life-cycle events (enrolment, filing, cancellation):", _text(events_table)]
+            lines += [
+                "life-cycle events (enrolment, filing, cancellation):",
+                plain_text(events_table),
+            ]
         lines.append(
             f"manual reimbursements (手工报销): {self.manual.claims}, fund pays "
             f"{fmt_money(self.manual.fund)}, the person paid {fmt_money(self.manual.personal)}"
@@ -118,7 +121,7 @@ class RunReport:
 
     @staticmethod
     def _money(title: str, table: dict[str, Money]) -> list[str]:
-        shown = _table("region", "claims", "fund pays", "person pays")
+        shown = number_table("region", "claims", "fund pays", "person pays")
         total = Money()
         for region, money in sorted(table.items()):
             shown.add_row(
@@ -129,10 +132,10 @@ class RunReport:
             total.claims += money.claims
         shown.add_section()
         shown.add_row("total", str(total.claims), fmt_money(total.fund), fmt_money(total.personal))
-        return [f"{title}:", _text(shown)]
+        return [f"{title}:", plain_text(shown)]
 
 
-def _table(first: str, *numbers: str) -> Table:
+def number_table(first: str, *numbers: str) -> Table:
     """A table of a name column and right-aligned number columns, ruled below the head."""
     table = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False)
     table.add_column(first)
@@ -141,7 +144,7 @@ def _table(first: str, *numbers: str) -> Table:
     return table
 
 
-def _text(table: Table) -> str:
+def plain_text(table: Table) -> str:
     """A table as plain text, indented two spaces: no colour or terminal codes, so it
     reads the same in a log; rich measures CJK names' double width, so columns align."""
     buffer = io.StringIO()
