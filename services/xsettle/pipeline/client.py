@@ -50,6 +50,9 @@ class ExchangeClient:
         self, bootstrap: str, topics: Topics, order_timeout: float = ANSWER_TIMEOUT
     ) -> None:
         self.topics = topics
+        self.on_result: Callable[[dict[str, Any]], None] | None = None
+        """If set, called once for each result first read, whichever call reads it (a
+        person's order wait too), so a caller counting results misses none."""
         self.producer = KafkaProducer(
             **client_options(),
             bootstrap_servers=bootstrap,
@@ -143,7 +146,9 @@ class ExchangeClient:
 
         Reads on from where the last call stopped and keeps every result it reads, so a
         later call finds what an earlier one read past; ``already`` adds earlier finds,
-        ``stop_after`` returns early once that many are found.
+        ``stop_after`` returns early once that many are found. ``on_result`` hears only
+        the wanted results this call reads: one that must hear every result (a person's
+        order wait reads on too) is the client's own :attr:`on_result`.
         """
         wanted = set(request_ids)
         for request_id, result in (already or {}).items():
@@ -157,6 +162,8 @@ class ExchangeClient:
                     request_id = result["request_id"]
                     if request_id not in self.seen:
                         self.seen[request_id] = result
+                        if self.on_result is not None:
+                            self.on_result(result)
                         if on_result is not None and request_id in wanted:
                             on_result(result)
         return {rid: self.seen[rid] for rid in wanted if rid in self.seen}
