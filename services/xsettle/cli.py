@@ -17,6 +17,11 @@ from .settings import Settings
 if TYPE_CHECKING:
     import faust
 
+DAY_RATE = 600.0
+"""``xsettle run``'s default pace, events/s: what the pipeline sustains on the embedded
+broker on a 2-core machine with latency to spare (see the README's benchmark section);
+a day sent faster queues, and its latencies then measure the queue."""
+
 
 def _settle(args: argparse.Namespace) -> int:
     if args.chaos and not args.via_kafka:
@@ -69,10 +74,19 @@ def _reconcile(args: argparse.Namespace) -> int:
     return reconcile_command(Settings.from_env(), args.period)
 
 
+def _events_per_second(text: str) -> float:
+    """``--rate``: a positive number of events per second."""
+    rate = float(text)
+    if not rate > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a positive number of events/s")
+    return rate
+
+
 def _run(args: argparse.Namespace) -> int:
     from .pipeline.demo import run_day
 
-    return run_day(args.claims, args.persons, args.keep_serving, args.timeout)
+    rate = None if args.burst else args.rate
+    return run_day(args.claims, args.persons, args.keep_serving, args.timeout, rate)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -231,6 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--persons", type=int, default=2_000, help="insured persons (2000)")
     run.add_argument(
         "--timeout", type=float, default=600.0, help="seconds to wait for all results (600)"
+    )
+    pace = run.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--rate",
+        type=_events_per_second,
+        default=DAY_RATE,
+        help=f"events/s offered, steadily ({DAY_RATE:,.0f}: what this pipeline sustains)",
+    )
+    pace.add_argument(
+        "--burst", action="store_true", help="send the whole day at once (a queue's latency)"
     )
     run.add_argument(
         "--keep-serving",

@@ -222,3 +222,11 @@ def test_clearing_an_invalid_scenario_exits_2_with_one_line(
     assert captured.err == f"xsettle: {RETIRED}: the last band must have upto: null (no end)\n"
     assert main(["clearing", "--scenario", str(tmp_path / "missing.yaml")]) == 2
     assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_run_takes_a_positive_rate_or_a_burst(capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in (["--rate", "0"], ["--rate", "fast"], ["--rate", "10", "--burst"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(["run", *bad])
+        assert stopped.value.code == 2
+    assert "must be a positive number of events/s" in capsys.readouterr().err

@@ -124,7 +124,8 @@ def test_every_answer_is_counted_also_those_read_while_sending(
     names = RegionNames(scenario)
     client = ExchangeClient("fake:9092", TOPICS)
 
-    report, _, latencies, found, request_ids = _drive(client, scenario.events, 5.0, names)
+    day = _drive(client, scenario.events, 5.0, names, None)
+    report, latencies, found, request_ids = day.report, day.latencies, day.found, day.request_ids
 
     assert len(found) == len(request_ids) == len(scenario.events)
     expected = RunReport(names)

@@ -31,3 +31,12 @@ def test_a_failed_wait_keeps_the_earlier_events() -> None:
         with pytest.raises(TimeoutError) as raised:
             order.admit("P-1", True, timed_out)
         assert raised.value.args == (["claim-1"],)
+
+
+def test_what_the_next_event_would_wait_for_is_known_before_sending() -> None:
+    order: PersonOrder[str] = PersonOrder()
+    assert order.waiting_for("P-1", True) == []  # nothing sent yet
+    order.admit("P-1", False, lambda earlier: None).append("claim-1")
+    assert order.waiting_for("P-1", False) == []  # the same path never waits
+    assert order.waiting_for("P-1", True) == ["claim-1"]
+    assert order.waiting_for("P-2", True) == []  # other persons never wait

@@ -71,3 +71,17 @@ def test_a_tool_s_bar_goes_away_at_the_end() -> None:
     shown = stream.getvalue()
     assert "results" in shown and "\x1b[?25h" in shown  # the cursor shown again
     assert shown.endswith("\x1b[2K")  # and the bar's line erased
+
+
+def test_a_detail_follows_the_count() -> None:
+    stream = io.StringIO()
+    progress = Progress("answered", 4, stream, every=0)
+    progress.describe("sent 4, p99 120 ms so far")
+    progress.advance(2)
+    assert stream.getvalue().rstrip().endswith(" s, sent 4, p99 120 ms so far")
+    terminal = Terminal()
+    bar = Progress("answered", 4, terminal)
+    bar.describe("p99 80 ms so far")
+    bar.advance(4)
+    bar.finish()
+    assert "p99 80 ms so far" in terminal.getvalue()

@@ -53,3 +53,12 @@ def test_life_cycle_outcomes_manual_money_and_duplicates() -> None:
     assert (money.claims, money.fund) == (2, Decimal("130.00"))
     text = report.render(events=7, seconds=1.0, latencies_ms=[1.0], dead_letters=0)
     assert "FILED temporary" in text and "manual reimbursements (手工报销): 1" in text
+
+
+def test_the_latency_line_says_how_the_day_was_offered() -> None:
+    report = RunReport(NAMES)
+    report.add(_settled("a", "100.00"))
+    paced = report.render(events=1, seconds=1.0, latencies_ms=[40.0], dead_letters=0, offered=600.0)
+    assert "p99 40 ms at 600 events/s offered steadily" in paced
+    burst = report.render(events=1, seconds=1.0, latencies_ms=[40.0], dead_letters=0)
+    assert "--burst: the day is sent at once, so this is mostly queueing" in burst

@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from ..exchange.processes.broker import TopicSpec, ensure_topics
 from ..exchange.processes.tansu import FETCH_WAIT_MS
 from ..pipeline.client import ExchangeClient
+from ..pipeline.pace import offer
 from ..pipeline.workers import Worker
 from ..presentation import percentile
 
@@ -89,28 +89,20 @@ def sustained(
 def latency_at(
     client: ExchangeClient, claims: list[tuple[str, str, bytes]], rate: float
 ) -> dict[str, float]:
-    """Submit→result latency percentiles (ms) with claims offered at a steady ``rate``/s."""
+    """Submit→result latency percentiles (ms) with claims offered at a steady ``rate``/s
+    (paced as ``xsettle run`` paces its day: :func:`~xsettle.pipeline.pace.offer`)."""
     sent: dict[str, float] = {}
     latencies: list[float] = []
-
-    def on_result(result: dict[str, Any]) -> None:
-        latencies.append((time.monotonic() - sent[result["request_id"]]) * 1000)
-
-    collector = threading.Thread(
-        target=client.collect, daemon=True, args=([rid for _, rid, _ in claims], 120.0, on_result)
+    client.on_result = lambda result: latencies.append(
+        (time.monotonic() - sent[result["request_id"]]) * 1000
     )
-    collector.start()
-    started = time.monotonic()
-    for index, (person, request_id, payload) in enumerate(claims):
-        due = started + index / rate
-        pause = due - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
+
+    def send(index: int) -> None:
+        person, request_id, payload = claims[index]
         sent[request_id] = time.monotonic()
         client.send_raw(client.topics.claims, payload, key=person.encode())
-        if index % 50 == 0:
-            client.producer.flush()
-    client.flush()
-    collector.join()
+
+    offer(client, len(claims), send, rate)
+    client.collect([rid for _, rid, _ in claims], 120.0)
     ordered = sorted(latencies)
     return {f"p{q}": round(percentile(ordered, q / 100), 1) for q in (50, 95, 99)}

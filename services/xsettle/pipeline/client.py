@@ -115,6 +115,13 @@ class ExchangeClient:
         key = person_id.encode() if person_id else None
         self.producer.send(topic, key=key, value=payload)
 
+    def would_wait(self, person_id: str | None, insured_side: bool) -> bool:
+        """Whether sending the person's next event on this path now would wait for
+        answers not read yet (see :mod:`.person_order`)."""
+        if person_id is None:
+            return False
+        return any(rid not in self.seen for rid in self.order.waiting_for(person_id, insured_side))
+
     def _await_answers(self, request_ids: list[str]) -> None:
         """Return once these requests are answered: the next of their person's events
         takes the other path."""
@@ -156,17 +163,27 @@ class ExchangeClient:
         goal = min(len(wanted), stop_after) if stop_after is not None else len(wanted)
         deadline = time.monotonic() + timeout
         while len(wanted & self.seen.keys()) < goal and time.monotonic() < deadline:
-            for records in self.consumer.poll(timeout_ms=200, max_records=5000).values():
-                for record in records:
-                    result = self.codecs[record.topic].decode(record.value)
-                    request_id = result["request_id"]
-                    if request_id not in self.seen:
-                        self.seen[request_id] = result
-                        if self.on_result is not None:
-                            self.on_result(result)
-                        if on_result is not None and request_id in wanted:
-                            on_result(result)
+            for result in self.read(0.2):
+                if on_result is not None and result["request_id"] in wanted:
+                    on_result(result)
         return {rid: self.seen[rid] for rid in wanted if rid in self.seen}
+
+    def read(self, timeout: float) -> list[dict[str, Any]]:
+        """The results read now (waiting up to ``timeout`` seconds for some) that were
+        not seen before; each is kept by request id (the first, if redelivered)."""
+        new = []
+        for records in self.consumer.poll(
+            timeout_ms=int(timeout * 1000), max_records=5000
+        ).values():
+            for record in records:
+                result = self.codecs[record.topic].decode(record.value)
+                request_id = result["request_id"]
+                if request_id not in self.seen:
+                    self.seen[request_id] = result
+                    new.append(result)
+                    if self.on_result is not None:
+                        self.on_result(result)
+        return new
 
     def close(self) -> None:
         self.producer.close()

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ from ..engine import InvalidClaim, parse_event
 from ..engine.claims import ClaimEvent
 from ..exchange.contract.records import record_answer
 from ..exchange.processes.topic_reader import read_topic
+from ..presentation import percentile
 from ..traffic import generate_day
 from .clearing_summary import clearing_summary
 from .client import ExchangeClient, is_person_event
 from .cluster import Cluster
+from .pace import offer
 from .progress import Progress
 from .report import RegionNames, RunReport
 from .scenario_run import PipelineError, person_key
@@ -36,13 +39,18 @@ GARBAGE = [
     b"",
     b"\x89PNG\r\n\x1a\n",
 ]
+LATENCY_SHOWN_EVERY = 0.5
+"""Seconds between updates of the progress line's p99 (each sorts the latencies)."""
 
 
 def _status(message: str) -> None:
     print(f"xsettle: {message}", file=sys.stderr, flush=True)
 
 
-def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> int:
+def run_day(
+    claims: int, persons: int, keep_serving: bool, timeout: float, rate: float | None
+) -> int:
+    """The demo day at ``rate`` events/s offered (None: the whole day at once)."""
     _status(f"generating a day of traffic: {claims} claims over {persons} persons")
     scenario = generate_day(claims=claims, persons=persons)
     events = scenario.events
@@ -54,12 +62,11 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
         _status(f"services ready in {time.monotonic() - started:.1f}s; dashboard at {dashboard}/")
         client = ExchangeClient(cluster.bootstrap, cluster.topics)
         try:
-            report, seconds, latencies, found, request_ids = _drive(
-                client, events, timeout, RegionNames(scenario)
-            )
-            dead = len(read_topic(cluster.bootstrap, cluster.topics.dead_letters))
+            day = _drive(client, events, timeout, RegionNames(scenario), rate)
         finally:
             client.close()
+        dead = len(read_topic(cluster.bootstrap, cluster.topics.dead_letters))
+        request_ids, found = day.request_ids, day.found
         missing = len(request_ids) - len(found)
         if missing:
             raise PipelineError(
@@ -73,10 +80,11 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
             if record_answer(found[rid]).to_record() != offline.process(event).to_record()
         ]
         print(
-            report.render(
+            day.report.render(
                 events=len(events),
-                seconds=seconds,
-                latencies_ms=latencies,
+                seconds=day.seconds,
+                latencies_ms=day.latencies,
+                offered=None if rate is None else day.offered,
                 dead_letters=dead,
                 differ_from_offline=differ,
             )
@@ -95,49 +103,81 @@ def run_day(claims: int, persons: int, keep_serving: bool, timeout: float) -> in
     return 1 if differ or not reconciled else 0
 
 
+@dataclass
+class _Day:
+    """What driving the day gathered: its report, answers and timings."""
+
+    report: RunReport
+    seconds: float = 0.0
+    offered: float = 0.0
+    """Events/s offered (sent / seconds sending)."""
+    latencies: list[float] = field(default_factory=list)
+    """Submit→result, ms, in the order the results came."""
+    found: dict[str, dict] = field(default_factory=dict)
+    request_ids: list[str] = field(default_factory=list)
+
+
 def _drive(
-    client: ExchangeClient, events: list[Any], timeout: float, names: RegionNames
-) -> tuple[RunReport, float, list[float], dict[str, dict], list[str]]:
-    """Send the day, then read the rest of its answers. Every answer is counted when the
-    client first reads it, also while sending (a person's order wait reads on)."""
+    client: ExchangeClient,
+    events: list[Any],
+    timeout: float,
+    names: RegionNames,
+    rate: float | None,
+) -> _Day:
+    """Send the day at ``rate`` events/s (None: all at once) and read every answer, all
+    through one client (see :mod:`.pace`); the progress shows answers/s and p99 so far.
+    Every answer is counted when the client first reads it, also while sending (a
+    person's order is kept by reading on)."""
     rng = random.Random(7)
+    as_avro = [rng.random() < AVRO_SHARE for _ in events]
     run_id = uuid.uuid4().hex[:8]
+    day = _Day(RunReport(names), request_ids=[f"{run_id}-{i}" for i in range(len(events))])
     sent_at: dict[str, float] = {}
-    request_ids: list[str] = []
-    report = RunReport(names)
-    latencies: list[float] = []
-    answering: Progress | None = None
-    """Shown once the day is sent."""
+    with Progress("answered", len(events)) as answering:
+        shown = time.monotonic()
 
-    def on_result(result: dict[str, Any]) -> None:
-        latencies.append((time.monotonic() - sent_at[result["request_id"]]) * 1000)
-        report.add(result)
-        if answering is not None:
+        def on_result(result: dict[str, Any]) -> None:
+            nonlocal shown
+            now = time.monotonic()
+            day.latencies.append((now - sent_at[result["request_id"]]) * 1000)
+            day.report.add(result)
             answering.advance()
+            if now - shown >= LATENCY_SHOWN_EVERY:
+                shown = now
+                answering.describe(_so_far(len(sent_at), day.latencies))
 
-    client.on_result = on_result
-    started = time.monotonic()
-    with Progress("submitted", len(events)) as submitting:
-        for index, event in enumerate(events):
-            request_id = f"{run_id}-{index}"
-            person = person_key(event)
+        client.on_result = on_result
+
+        def send(index: int) -> None:
+            event = events[index]
+            request_id = day.request_ids[index]
             sent_at[request_id] = time.monotonic()
             claim = _avro_claim(event)
-            if claim is not None and rng.random() < AVRO_SHARE:
+            if claim is not None and as_avro[index]:
                 client.submit_avro(claim, request_id)
             else:
-                client.submit(event, request_id, person)
-            request_ids.append(request_id)
-            submitting.advance()
+                client.submit(event, request_id, person_key(event))
             if index % 4000 == 0:
                 client.send_raw(client.topics.claims, GARBAGE[(index // 4000) % len(GARBAGE)])
-        client.flush()
 
-    answering = Progress("answered", len(events))
-    with answering:
-        answering.advance(len(latencies))  # those read while sending
-        found = client.collect(request_ids, timeout)
-    return report, time.monotonic() - started, latencies, found, request_ids
+        started = time.monotonic()
+        day.offered = offer(
+            client,
+            len(events),
+            send,
+            rate,
+            lambda index: (person_key(events[index]), is_person_event(events[index])),
+        )
+        day.found = client.collect(day.request_ids, timeout)
+        day.seconds = time.monotonic() - started
+        answering.describe(_so_far(len(sent_at), day.latencies))
+    return day
+
+
+def _so_far(sent: int, latencies: list[float]) -> str:
+    """The progress line's detail: events sent, and the answers' p99 latency so far."""
+    latencies.sort()  # in place, and nearly sorted already: cheap for Timsort
+    return f"sent {sent:,}, p99 {percentile(latencies, 0.99):,.0f} ms so far"
 
 
 def _avro_claim(event: Any) -> ClaimEvent | None:

@@ -34,6 +34,15 @@ class PersonOrder(Generic[T]):
     def __init__(self) -> None:
         self._unanswered: dict[str, _Unanswered[T]] = {}
 
+    def waiting_for(self, person_id: str, insured_side: bool) -> list[T]:
+        """The events whose answers the person's next event, on this path, would wait
+        for (:meth:`admit`): none if it takes the path of their unanswered ones. A sender
+        that must not block (a paced one) holds the event back until these are answered."""
+        waiting = self._unanswered.get(person_id)
+        if waiting is None or waiting.insured_side == insured_side:
+            return []
+        return waiting.events
+
     def admit(self, person_id: str, insured_side: bool, wait: Callable[[list[T]], None]) -> list[T]:
         """Where to note the person's next event once sent. If it takes the other path
         than their unanswered events, ``wait`` is given those first: it returns once

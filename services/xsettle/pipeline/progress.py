@@ -60,6 +60,8 @@ class Progress:
         self.lines = 0
         self.elapsed: float | None = None
         """Set by :meth:`finish`."""
+        self.detail = ""
+        """Shown after the count (:meth:`describe`)."""
         self._bar: LiveBar | None = None
         if self.stream.isatty():
             console = Console(file=self.stream, force_terminal=True)
@@ -71,12 +73,13 @@ class Progress:
                     TaskProgressColumn(),
                     _Rate(),
                     TimeElapsedColumn(),
+                    TextColumn("{task.fields[detail]}"),
                     console=console,
                     transient=not summary,
                     redirect_stdout=False,  # stdout may be the command's output
                     redirect_stderr=False,
                 )
-                self._task = self._bar.add_task(label, total=total)
+                self._task = self._bar.add_task(label, total=total, detail="")
                 self._bar.start()
 
     def advance(self, count: int = 1) -> None:
@@ -91,6 +94,13 @@ class Progress:
         if now - self._shown >= self.every:
             self._shown = now
             self._line()
+
+    def describe(self, detail: str) -> None:
+        """What else the work has shown so far (e.g. a latency), after the count: the
+        count alone does not say whether the answers come fast."""
+        self.detail = detail
+        if self._bar is not None:
+            self._bar.update(self._task, detail=detail)
 
     def note(self, message: str) -> None:
         """A line of its own on the stream (above the bar on a terminal)."""
@@ -128,5 +138,8 @@ class Progress:
         else:
             count = f"{self.done:,}"
         self.lines += 1
-        self.stream.write(f"{self.label}: {count}, {self.done / elapsed:,.0f}/s, {elapsed:.1f} s\n")
+        detail = f", {self.detail}" if self.detail else ""
+        self.stream.write(
+            f"{self.label}: {count}, {self.done / elapsed:,.0f}/s, {elapsed:.1f} s{detail}\n"
+        )
         self.stream.flush()

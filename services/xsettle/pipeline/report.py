@@ -76,10 +76,13 @@ class RunReport:
         latencies_ms: Iterable[float],
         dead_letters: int,
         differ_from_offline: list[str] | None = None,
+        offered: float | None = None,
     ) -> str:
         """The report as plain text (the same on a terminal and in a log). Given
         ``differ_from_offline`` (the request ids whose answer is not the offline
-        engine's), it ends saying whether the pipeline equals the engine."""
+        engine's), it ends saying whether the pipeline equals the engine. ``offered``:
+        the events/s the day was offered at steadily (None: sent as one burst), which
+        says whether the latencies are the system's or a queue's."""
         ordered = sorted(latencies_ms)
         lines = [
             "",
@@ -110,10 +113,14 @@ class RunReport:
         lines.append(
             f"throughput: {events / seconds:,.0f} events/s end to end ({events} in {seconds:.1f}s)"
         )
+        how = (
+            "(--burst: the day is sent at once, so this is mostly queueing)"
+            if offered is None
+            else f"at {offered:,.0f} events/s offered steadily"
+        )
         lines.append(
             f"latency submit→result: p50 {percentile(ordered, 0.50):.0f} ms, "
-            f"p99 {percentile(ordered, 0.99):.0f} ms (the day is sent as one burst, so this "
-            "is mostly queueing; `make bench` measures latency at steady loads)"
+            f"p99 {percentile(ordered, 0.99):.0f} ms {how}"
         )
         if differ_from_offline is not None:
             lines.append("pipeline equals the offline engine: " + _verdict(differ_from_offline))
