@@ -15,9 +15,18 @@ What may fail how is decided here and nowhere else:
 The order of effects is what makes redelivery exact. Handlers read rows and stage
 new ones (:class:`Rows`, nothing in the table changes), and stage their messages in
 an :class:`Outbox`. At the batch's end the rows are written (their changelog
-records sent); a service whose answers must follow its state then waits for the
-producer to flush; only then are the messages sent. A crash before that flush loses
-both; after it, the redelivered message finds its answer in the row.
+records sent); a service whose answers must follow its state then waits until the
+broker has acknowledged those records; only then are the messages sent, and the
+batch ends only once the broker has acknowledged them too. A crash before the
+changelog is acknowledged loses both; after it, the redelivered message finds its
+answer in the row.
+
+The batch's end is when faust acks its events, and an acked offset is committed
+within a second, so nothing a batch produces may still be on its way then. faust's
+own ``producer.flush()`` does not promise that: its buffer gives up waiting after
+0.1 s without a send (a busy or stalled broker), and a commit after it went ahead
+with answers still in memory; a crash then lost them for good. So the loop keeps
+the future of every record it produced and waits for each (:func:`delivered`).
 
 faust acks a batch's events when the loop body ends, even when it raises, so this
 loop never raises: a fault it cannot ride out ends the process instead.
@@ -48,6 +57,11 @@ RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
 """Backoff between attempts at a batch that met an infrastructure fault: ~32 s in all."""
 EXIT_STALLED = 3
 """The worker's exit code when a dependency stayed down through every retry."""
+DELIVERY_TIMEOUT = 60.0
+"""Seconds a batch waits for the broker to acknowledge what it produced (past the
+producer's own request timeout and a broker stall) before the worker stops."""
+STALL_AFTER = 5.0
+"""Seconds of waiting for acknowledgements after which ``/ready`` says so."""
 
 Row = TypeVar("Row")
 
@@ -103,6 +117,19 @@ class VersionedTable(faust.Table):  # type: ignore[misc]
     """
 
     version_of: Callable[[Any], int] = staticmethod(lambda row: 0)
+    unconfirmed: set[asyncio.Future[Any]]
+    """Changelog records sent and not yet acknowledged by the broker."""
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> Any:
+        sent = super().send_changelog(*args, **kwargs)
+        self.unconfirmed.add(sent)
+        sent.add_done_callback(self._confirmed)
+        return sent
+
+    def _confirmed(self, sent: asyncio.Future[Any]) -> None:
+        if sent.cancelled() or sent.exception() is None:
+            self.unconfirmed.discard(sent)
+        # a failed record stays: the batch that waits for it sees the failure
 
     def apply_changelog_batch(self, batch: Iterable[faust.EventT]) -> None:
         super().apply_changelog_batch([event for event in batch if self._is_newer(event)])
@@ -120,6 +147,7 @@ def versioned_table(
 ) -> VersionedTable:
     table = VersionedTable(app, name=name, **options)
     table.version_of = version_of  # type: ignore[method-assign]
+    table.unconfirmed = set()
     return app.tables.add(table)  # type: ignore[no-any-return]
 
 
@@ -201,14 +229,38 @@ class AgentLoop:
 
     async def run(self, events: Sequence[faust.EventT], handle: Handler) -> None:
         outbox = await self._handle_all(events, handle)
-        written = sum(rows.write() for rows in self.rows)
-        if written and self.durable_before_send:
-            try:
-                await self.app.producer.flush()
-            except Exception as error:  # the producer already retried for its timeout
-                self._stop(f"could not write its state to the changelog: {error!r}")
-        for topic, key, value in outbox.sends:
-            topic.send_soon(key=key, value=value)
+        for rows in self.rows:
+            rows.write()
+        changelog = [
+            sent
+            for rows in self.rows
+            if isinstance(rows.table, VersionedTable)
+            for sent in rows.table.unconfirmed
+        ]
+        if self.durable_before_send:
+            await self._delivered(changelog, "its state to the changelog")
+        sent = [topic.send_soon(key=key, value=value) for topic, key, value in outbox.sends]
+        await self._delivered([*changelog, *sent], "its answers")
+
+    async def _delivered(self, sent: Sequence[asyncio.Future[Any]], what: str) -> None:
+        """Return once the broker has acknowledged every record in ``sent``; stop the
+        worker if one failed or they are not all acknowledged within
+        :data:`DELIVERY_TIMEOUT` (its restart redelivers the batch)."""
+        if not sent:
+            return
+        _, pending = await asyncio.wait(sent, timeout=STALL_AFTER)
+        if pending:
+            self.status.stalls[self.name] = f"waiting for the broker to acknowledge {what}"
+            _, pending = await asyncio.wait(pending, timeout=DELIVERY_TIMEOUT - STALL_AFTER)
+            self.status.stalls.pop(self.name, None)
+        if pending:
+            self._stop(
+                f"the broker acknowledged not all of {what} in {DELIVERY_TIMEOUT:.0f} s "
+                f"({len(pending)} of {len(sent)} records pending)"
+            )
+        failed = next((f.exception() for f in sent if not f.cancelled() and f.exception()), None)
+        if failed is not None or any(f.cancelled() for f in sent):
+            self._stop(f"could not send {what}: {failed!r}")
 
     async def _handle_all(self, events: Sequence[faust.EventT], handle: Handler) -> Outbox:
         waited = 0.0
