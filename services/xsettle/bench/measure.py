@@ -7,10 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.record import MemoryRecords
 
 from ..exchange.processes.broker import TopicSpec, ensure_topics
 from ..exchange.processes.tansu import FETCH_WAIT_MS
+from ..exchange.processes.topic_reader import read_topic
 from ..pipeline.client import ExchangeClient
 from ..pipeline.pace import offer
 from ..pipeline.workers import Worker
@@ -36,7 +38,12 @@ def worker_rss(workers: list[Worker], field: str = "VmHWM") -> dict[str, float]:
 
 
 def raw_round_trip(bootstrap: str, payloads: list[tuple[bytes, bytes]], partitions: int) -> float:
-    """Messages/s through produce → consume → produce → consume, nothing in between."""
+    """Messages/s through produce → consume → produce → consume, nothing in between.
+
+    The topics may hold earlier rounds (the fill curve runs it again on the same broker):
+    it reads from their ends and counts only this round's payloads, so the values must
+    differ from earlier rounds'.
+    """
     source, target = "bench.raw-in.v1", "bench.raw-out.v1"
     ensure_topics(bootstrap, [TopicSpec(source, partitions), TopicSpec(target, partitions)])
     relay = subprocess.Popen(
@@ -52,7 +59,10 @@ def raw_round_trip(bootstrap: str, payloads: list[tuple[bytes, bytes]], partitio
         )
         parts = [TopicPartition(target, p) for p in range(partitions)]
         consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
+        consumer.seek_to_end(*parts)
+        for part in parts:  # resolve the positions now, before anything is sent
+            consumer.position(part)
+        wanted = {value for _, value in payloads}
         producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, batch_size=256 * 1024)
         started = time.monotonic()
         for key, value in payloads:
@@ -62,7 +72,9 @@ def raw_round_trip(bootstrap: str, payloads: list[tuple[bytes, bytes]], partitio
         deadline = started + 300
         while received < len(payloads) and time.monotonic() < deadline:
             received += sum(
-                len(r) for r in consumer.poll(timeout_ms=200, max_records=5000).values()
+                record.value in wanted
+                for records in consumer.poll(timeout_ms=200, max_records=5000).values()
+                for record in records
             )
         elapsed = time.monotonic() - started
         producer.close()
@@ -71,6 +83,34 @@ def raw_round_trip(bootstrap: str, payloads: list[tuple[bytes, bytes]], partitio
     finally:
         relay.terminate()
         relay.wait(10)
+
+
+def held_batches(bootstrap: str, prefix: str) -> int:
+    """Record batches held by the topics whose names start with ``prefix``: the embedded
+    broker's cost per fetch follows these, not records. Each topic is read whole and
+    the distinct batches its fetches carried are counted (a client sees records, not
+    batches, so the record-set parser is watched while the topics are read)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        topics = sorted(t for t in admin.list_topics() if t.startswith(prefix))
+    finally:
+        admin.close()
+    seen: set[tuple[int, int]] = set()
+    original = MemoryRecords.next_batch
+
+    def next_batch(self: MemoryRecords, *args: Any, **kwargs: Any) -> Any:
+        batch = original(self, *args, **kwargs)
+        if batch is not None:
+            seen.add((batch.base_offset, batch.crc))
+        return batch
+
+    MemoryRecords.next_batch = next_batch  # type: ignore[method-assign]
+    try:
+        for topic in topics:
+            read_topic(bootstrap, topic)
+    finally:
+        MemoryRecords.next_batch = original  # type: ignore[method-assign]
+    return len(seen)
 
 
 def sustained(

@@ -16,13 +16,20 @@ from typing import Any
 
 from ..exchange.contract.codec import AvroCodec
 from ..exchange.contract.records import event_to_claim, record_result
-from ..exchange.processes.broker import open_broker
+from ..exchange.processes.broker import EmbeddedBroker, open_broker
 from ..pipeline.client import ExchangeClient
 from ..pipeline.cluster import Cluster
 from ..scenario import Scenario
 from ..settings import Settings
 from .engine import engine_claims_per_second
-from .measure import cpu_seconds, latency_at, raw_round_trip, sustained, worker_rss
+from .measure import (
+    cpu_seconds,
+    held_batches,
+    latency_at,
+    raw_round_trip,
+    sustained,
+    worker_rss,
+)
 from .workload import LINES_PER_CLAIM, bench_scenario, parsed_events
 
 PARTITIONS = 8
@@ -34,10 +41,15 @@ class Plan:
     pipeline_claims: int
     latency_seconds: float
     long_claims: int
+    fills: tuple[int, ...]
+    """Claims already held by the broker at each point of the fill curve."""
 
 
-QUICK = Plan(engine_claims=5_000, pipeline_claims=4_000, latency_seconds=4, long_claims=0)
-FULL = Plan(engine_claims=50_000, pipeline_claims=40_000, latency_seconds=20, long_claims=500_000)
+# engine claims, pipeline claims, latency seconds, long-run claims, fill-curve points
+QUICK = Plan(5_000, 4_000, 4, 0, (0, 5_000, 15_000))
+FULL = Plan(50_000, 40_000, 20, 500_000, (0, 100_000, 300_000))
+FILLS = FULL.fills
+"""The fill curve's points as the issue asks them; the quick bench's are smaller."""
 
 
 def _say(message: str) -> None:
@@ -75,16 +87,83 @@ def _running(
 
 
 def _sustained(plan: Plan, insured_workers: int) -> dict[str, Any]:
-    """Settlements/s at full load, whether they equal the engine's, and peak RSS."""
+    """Settlements/s at full load, whether they equal the engine's, peak RSS, and what
+    each claim cost the broker: its CPU, and the record batches it then holds (the
+    embedded broker's fetches cost in proportion to those)."""
     scenario = bench_scenario(plan.pipeline_claims)
     with _running(scenario, insured_workers) as (cluster, client, claims):
+        broker = _pid(cluster.broker)
+        before = cpu_seconds(broker) if broker else 0.0
         rate, found = sustained(client, claims)
+        broker_ms = (cpu_seconds(broker) - before) * 1000 / len(claims) if broker else None
         rss = {k: round(v, 1) for k, v in worker_rss(cluster.workers).items()}
+        batches = held_batches(cluster.bootstrap, cluster.topics.namespace)
     return {
         "settlements_per_s": rate,
         "equals_offline": _equals_offline(scenario, claims, found),
         "peak_rss_mb": rss,
+        "broker_cpu_ms_per_claim": None if broker_ms is None else round(broker_ms, 3),
+        "batches_per_claim": round(batches / len(claims), 2),
     }
+
+
+def _pid(tansu: EmbeddedBroker | None) -> int | None:
+    """The embedded broker's process (None on a configured Kafka: not ours to measure)."""
+    return tansu.process.pid if tansu is not None and tansu.process is not None else None
+
+
+def _fill_curve(plan: Plan, settings: Settings) -> dict[str, Any]:
+    """The raw round trip and the pipeline at each fill of one broker, side by side.
+
+    One broker and one cluster throughout: the claims settled at full load to reach a
+    fill stay in the broker, as a day's do; each point then measures the raw round trip
+    (its own topics, which also keep each round) and the pipeline on ``pipeline_claims``
+    more claims, with the broker's CPU per claim.
+    """
+    measured = plan.pipeline_claims
+    scenario = bench_scenario(max(plan.fills) + len(plan.fills) * measured, seed=5)
+    run_dir = Path(tempfile.mkdtemp(prefix="xsettle-bench-fill-"))
+    points = []
+    with (
+        open_broker(settings, log_path=run_dir / "broker.log") as broker,
+        Cluster(scenario, run_dir, partitions=PARTITIONS, settings=broker.settings) as cluster,
+    ):
+        client = ExchangeClient(cluster.bootstrap, cluster.topics)
+        try:
+            claims = _encoded(scenario, uuid.uuid4().hex[:8])
+            held = 0
+            for fill in plan.fills:
+                if fill > held:
+                    _say(f"fill curve: settling {fill - held} claims to hold {fill}")
+                    sustained(client, claims[held:fill])
+                    held = fill
+                part = claims[held : held + measured]
+                held += measured
+                raw = raw_round_trip(
+                    broker.bootstrap, [(p.encode(), b) for p, _, b in part], PARTITIONS
+                )
+                pid = _pid(broker.tansu)
+                before = cpu_seconds(pid) if pid else 0.0
+                rate, _ = sustained(client, part)
+                point: dict[str, Any] = {
+                    "claims_held": fill,
+                    "raw_roundtrip_per_s": round(raw),
+                    "pipeline_settlements_per_s": round(rate),
+                }
+                if pid:
+                    spent = cpu_seconds(pid) - before
+                    point["broker_cpu_ms_per_claim"] = round(spent * 1000 / measured, 3)
+                _say(f"fill curve: {point}")
+                points.append(point)
+        finally:
+            client.close()
+    shutil.rmtree(run_dir, ignore_errors=True)
+    note = (
+        "full: the fills the issue asks for"
+        if plan.fills == FILLS
+        else f"quick: smaller fills than the full bench's {', '.join(map(str, FILLS))}"
+    )
+    return {"fills": list(plan.fills), "note": note, "points": points}
 
 
 def _latency(plan: Plan, rate: int) -> dict[str, float]:
@@ -119,8 +198,8 @@ def _long_run(plan: Plan) -> dict[str, Any]:
     cpu: dict[str, list[float]] = {}
     with _running(scenario) as (cluster, client, claims):
         pids = {w.service: w.process.pid for w in cluster.workers if w.process}
-        if cluster.broker is not None and cluster.broker.process is not None:
-            pids["broker"] = cluster.broker.process.pid
+        if broker := _pid(cluster.broker):
+            pids["broker"] = broker
         chunk = max(1, len(claims) // 10)
         for start in range(0, len(claims), chunk):
             part = claims[start : start + chunk]
@@ -161,6 +240,8 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
     latency = {str(rate): _latency(plan, rate) for rate in (500, 1000)}
     _say("pipeline: two insured workers in one consumer group")
     two = _sustained(plan, insured_workers=2)
+    _say(f"fill curve: raw round trip and pipeline at {', '.join(map(str, plan.fills))} held")
+    fill_curve = _fill_curve(plan, settings)
     long_run = _long_run(plan) if plan.long_claims else {}
     figures = {
         "engine_claims_per_s": round(engine),
@@ -169,6 +250,9 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
         "pipeline_two_insured_workers_per_s": round(two["settlements_per_s"]),
         "pipeline_equals_offline": one["equals_offline"] and two["equals_offline"],
         "latency_ms": latency,
+        "broker_cpu_ms_per_claim": one["broker_cpu_ms_per_claim"],
+        "batches_per_claim": one["batches_per_claim"],
+        "fill_curve": fill_curve,
         "peak_rss_mb": one["peak_rss_mb"],
         "long_run": long_run,
         "lines_per_claim": LINES_PER_CLAIM,
@@ -205,6 +289,17 @@ def _table(f: dict[str, Any]) -> str:
             (
                 f"latency at {rate}/s offered",
                 f"p50 {p['p50']} ms, p95 {p['p95']} ms, p99 {p['p99']} ms",
+            )
+        )
+    rows.append(("broker CPU per claim", f"{f['broker_cpu_ms_per_claim']} ms"))
+    rows.append(("batches held per claim", f"{f['batches_per_claim']} (every topic)"))
+    for point in f["fill_curve"]["points"]:
+        rows.append(
+            (
+                f"with {point['claims_held']:,} claims held",
+                f"raw {point['raw_roundtrip_per_s']:,} msgs/s, pipeline "
+                f"{point['pipeline_settlements_per_s']:,} settlements/s, broker "
+                f"{point.get('broker_cpu_ms_per_claim')} ms CPU/claim",
             )
         )
     rows.append(("peak RSS (MB)", ", ".join(f"{k} {v}" for k, v in f["peak_rss_mb"].items())))

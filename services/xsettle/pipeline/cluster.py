@@ -38,8 +38,12 @@ class Cluster(Started):
         insured_workers: int = 1,
         dashboard: bool = False,
         clearing: bool = False,
+        settings: Settings | None = None,
     ) -> None:
         self.reference = reference
+        self.base_settings = settings
+        """The settings to start from (the environment's when None): a broker already
+        running is named by their ``bootstrap``."""
         self.run_dir = run_dir
         self.partitions = partitions
         self.insured_workers = insured_workers
@@ -70,10 +74,14 @@ class Cluster(Started):
         return self
 
     def _start(self) -> None:
-        settings = Settings(
-            partitions=self.partitions,
-            reference=write_reference(self.reference, self.run_dir / "reference.json"),
-        ).isolated()
+        settings = (
+            (self.base_settings or Settings())
+            .but(
+                partitions=self.partitions,
+                reference=write_reference(self.reference, self.run_dir / "reference.json"),
+            )
+            .isolated()
+        )
         broker = self._resources.enter_context(
             open_broker(settings, log_path=self.run_dir / "broker.log")
         )
