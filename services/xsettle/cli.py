@@ -111,7 +111,8 @@ def _broker(args: argparse.Namespace) -> int:
         ensure_topics(broker.bootstrap, specs)
         print(
             f"KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap} "
-            f"XSETTLE_EMBEDDED_BROKER={int(settings.embedded)}",
+            f"XSETTLE_EMBEDDED_BROKER={int(settings.embedded)} "
+            f"XSETTLE_PARTITIONS={settings.partitions}",
             flush=True,
         )
         print(

@@ -9,6 +9,7 @@ import sys
 from kafka import KafkaAdminClient
 
 from xsettle.exchange.contract.topics import Topics
+from xsettle.settings import EMBEDDED_PARTITIONS
 
 
 def test_the_broker_command_serves_the_topics_and_frees_its_port_when_stopped() -> None:
@@ -26,14 +27,15 @@ def test_the_broker_command_serves_the_topics_and_frees_its_port_when_stopped() 
         first = command.stdout.readline().split()
         settings = dict(part.split("=", 1) for part in first)
         assert settings["XSETTLE_EMBEDDED_BROKER"] == "1"
+        assert settings["XSETTLE_PARTITIONS"] == str(EMBEDDED_PARTITIONS)  # Tansu's default
         bootstrap = settings["KAFKA_BOOTSTRAP_SERVERS"]
         admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         try:
-            names = [spec.name for spec in Topics("brokercmd").specs(8)]
+            names = [spec.name for spec in Topics("brokercmd").specs(EMBEDDED_PARTITIONS)]
             described = {d["name"]: len(d["partitions"]) for d in admin.describe_topics(names)}
         finally:
             admin.close()
-        assert described == dict.fromkeys(names, 8)
+        assert described == dict.fromkeys(names, EMBEDDED_PARTITIONS)
     finally:
         command.send_signal(signal.SIGTERM)
         code = command.wait(timeout=20)

@@ -14,7 +14,7 @@ from xsettle.errors import XsettleError
 from xsettle.exchange.contract.registry import registry_from_env
 from xsettle.exchange.processes.broker import open_broker
 from xsettle.exchange.processes.security import Security, client_options
-from xsettle.settings import VARIABLES, Settings
+from xsettle.settings import EMBEDDED_PARTITIONS, VARIABLES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "services" / "xsettle"
@@ -64,6 +64,14 @@ def test_defaults_with_nothing_set() -> None:
     assert settings.data_dir.name == "xsettle"
 
 
+def test_an_embedded_broker_has_its_own_partition_default(clean_env: pytest.MonkeyPatch) -> None:
+    embedded = Settings().on_embedded("127.0.0.1:9")
+    assert embedded.embedded and embedded.bootstrap == "127.0.0.1:9"
+    assert embedded.partitions == EMBEDDED_PARTITIONS < Settings().partitions
+    clean_env.setenv("XSETTLE_PARTITIONS", "8")
+    assert Settings().on_embedded("127.0.0.1:9").partitions == 8  # said, so kept
+
+
 @pytest.mark.parametrize(
     ("variable", "raw", "field", "value"),
     [
@@ -73,6 +81,8 @@ def test_defaults_with_nothing_set() -> None:
         ("XSETTLE_NAMESPACE", "run-7", "namespace", "run-7"),
         ("XSETTLE_PARTITIONS", "3", "partitions", 3),
         ("XSETTLE_PARTITIONS", "", "partitions", 8),
+        ("XSETTLE_PRODUCER_LINGER_MS", "20", "producer_linger_ms", 20),
+        ("XSETTLE_PRODUCER_BATCH_BYTES", "65536", "producer_batch_bytes", 65536),
         ("XSETTLE_REFERENCE", "/etc/ref.yaml", "reference", Path("/etc/ref.yaml")),
         ("XSETTLE_PROCESSING_GUARANTEE", "at_least_once", "processing_guarantee", "at_least_once"),
         ("XSETTLE_TABLE_STORE", "rocksdb://", "store", "rocksdb://"),

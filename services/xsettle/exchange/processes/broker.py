@@ -192,7 +192,7 @@ def open_broker(
             yield Broker(settings.but(bootstrap=bootstrap, embedded=False))
     else:
         with EmbeddedBroker(log_path, port=port) as tansu:
-            yield Broker(settings.but(bootstrap=tansu.bootstrap, embedded=True), tansu)
+            yield Broker(settings.on_embedded(tansu.bootstrap), tansu)
 
 
 def ensure_topics(bootstrap: str, topics: Sequence[TopicSpec], timeout: float = 30.0) -> None:
