@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from xsettle.engine import CatalogIndex
 from xsettle.exchange.contract.codec import AvroCodec
 from xsettle.exchange.contract.deadletter import Origin
-from xsettle.exchange.runtime.agent_loop import Rows
+from xsettle.exchange.runtime.tables import Rows
 from xsettle.insured.location import InsuredLocation
 from xsettle.insured.row import PersonRow
 from xsettle.scenario import Scenario, load_scenario

@@ -8,7 +8,7 @@ from typing import Any
 
 from xsettle.clearing.location import Clearing, LineRows
 from xsettle.engine.clearing import CLEARED_AMOUNTS
-from xsettle.exchange.runtime.agent_loop import Rows
+from xsettle.exchange.runtime.tables import Rows
 from xsettle.treatment.register import ClaimRegister
 
 CLOSED_AT = datetime(2025, 4, 2, 8, 0, tzinfo=UTC)

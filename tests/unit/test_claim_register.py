@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from xsettle.exchange.runtime.agent_loop import Rows
+from xsettle.exchange.runtime.tables import Rows
 from xsettle.treatment.register import ClaimRegister, Entry, claim_key
 
 AT = datetime(2025, 3, 10, 8, 30, tzinfo=UTC)

@@ -12,7 +12,7 @@ from xsettle.exchange.contract.codec import AvroCodec, DecodeError
 from xsettle.exchange.contract.deadletter import Origin
 from xsettle.exchange.contract.inbound import person_partition
 from xsettle.exchange.contract.records import ITEMISED, event_to_claim
-from xsettle.exchange.runtime.agent_loop import Rows
+from xsettle.exchange.runtime.tables import Rows
 from xsettle.insured.location import InsuredLocation
 from xsettle.insured.row import PersonRow
 from xsettle.scenario import Scenario, load_scenario

@@ -5,7 +5,7 @@ from typing import Any
 
 import faust
 
-from xsettle.exchange.runtime.agent_loop import versioned_table
+from xsettle.exchange.runtime.tables import versioned_table
 
 
 def _record(key: bytes, value: Any) -> Any:

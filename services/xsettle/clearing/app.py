@@ -17,9 +17,10 @@ from faust.web import Request, Response, View
 
 from ..exchange.contract.codec import AvroCodec
 from ..exchange.contract.deadletter import Origin
-from ..exchange.runtime.agent_loop import Outbox, Rows, versioned_table
+from ..exchange.runtime.agent_loop import Outbox
 from ..exchange.runtime.faust_app import Wiring, make_app
 from ..exchange.runtime.health import add_health
+from ..exchange.runtime.tables import Rows, versioned_table
 from ..settings import Settings
 from .location import (
     PERIOD,

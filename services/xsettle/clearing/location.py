@@ -32,7 +32,7 @@ from ..engine.clearing import CLEARED_AMOUNTS, StatementLine
 from ..engine.money import fmt_money
 from ..engine.regions import province_of
 from ..errors import XsettleError
-from ..exchange.runtime.agent_loop import Rows
+from ..exchange.runtime.tables import Rows
 
 SERVICE = "clearing"
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")

@@ -21,14 +21,15 @@ from ..engine.insured import Insured
 from ..exchange.contract.codec import AvroCodec
 from ..exchange.contract.deadletter import Origin
 from ..exchange.contract.records import ITEMISED
-from ..exchange.runtime.agent_loop import Outbox, Rows, versioned_table
+from ..exchange.runtime.agent_loop import Outbox
 from ..exchange.runtime.faust_app import Wiring
 from ..exchange.runtime.health import add_health
+from ..exchange.runtime.tables import Rows, versioned_table
 from ..reference import load_reference
 from ..settings import Settings
 from .location import SERVICE, InsuredLocation
 from .queries import insured_state, person_view, settlements_view
-from .row import PersonRow, PersonRowValue
+from .row import DELTA_MAPS, PersonRow, PersonRowValue
 
 Query = Callable[[str, Insured], dict[str, Any]]
 """A query's answer from a known person's state."""
@@ -50,6 +51,8 @@ def build(settings: Settings) -> faust.App:
         app,
         "ledgers",
         lambda row: row.version,
+        delta_maps=DELTA_MAPS,
+        from_state=PersonRow.from_state,
         key_type=bytes,
         value_type=PersonRowValue,
         partitions=partitions,

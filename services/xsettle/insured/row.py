@@ -22,6 +22,7 @@ from ..engine.insured import Insured
 from ..engine.lifecycle_results import FilingResult
 from ..engine.persons import FilingEntry
 from ..engine.vocabulary import Status
+from ..exchange.runtime.row_delta import RowDelta, is_delta
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,17 +131,28 @@ class PersonRow:
         )
 
 
+DELTA_MAPS = (
+    ("answers",),
+    ("filed",),
+    ("insured", "ledger", "claims"),
+    ("insured", "ledger", "years"),
+)
+"""The row state's maps that grow with the person's history: the changelog carries
+their changed entries only (see :mod:`~xsettle.exchange.runtime.row_delta`)."""
+
 CODEC = "xsettle-person-row"
 
 
 class _RowCodec(codecs.Codec):
-    """Rows in memory, JSON in the changelog (a decode per event would cost the hot path)."""
+    """Rows in memory, JSON in the changelog (a decode per event would cost the hot
+    path): a whole row, or what changed in it."""
 
     def _dumps(self, obj: Any) -> bytes:
         return json.dumps(obj.to_state(), separators=(",", ":")).encode()
 
     def _loads(self, s: bytes) -> Any:
-        return PersonRow.from_state(json.loads(s))
+        state = json.loads(s)
+        return RowDelta.from_state(state) if is_delta(state) else PersonRow.from_state(state)
 
 
 codecs.register(CODEC, _RowCodec())

@@ -16,9 +16,10 @@ from ..exchange.contract.deadletter import Origin
 from ..exchange.contract.inbound import bounded
 from ..exchange.contract.registry import registry_from_env
 from ..exchange.contract.topics import Topics
-from ..exchange.runtime.agent_loop import AgentLoop, Outbox, Rows, Status, versioned_table
+from ..exchange.runtime.agent_loop import AgentLoop, Outbox, Status
 from ..exchange.runtime.faust_app import make_app, raw_topic
 from ..exchange.runtime.health import add_health
+from ..exchange.runtime.tables import Rows, versioned_table
 from ..reference import load_reference
 from ..settings import Settings
 from .location import SERVICE, Answer, TreatmentLocation

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..engine.clearing import CLEARED_AMOUNTS
-from ..exchange.runtime.agent_loop import Rows
+from ..exchange.runtime.tables import Rows
 
 FIELDS = (
     "state",

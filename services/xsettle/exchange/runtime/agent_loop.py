@@ -33,22 +33,20 @@ loop never raises: a fault it cannot ride out ends the process instead.
 """
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import os
 import sys
-import weakref
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import faust
-from faust import streams
 
 from ...errors import InfrastructureError
 from ..contract.codec import AvroCodec, DecodeError
 from ..contract.deadletter import Origin, dead_letter, now
+from .tables import Rows, VersionedTable
 
 log = logging.getLogger(__name__)
 _LOOPS = itertools.count()
@@ -62,8 +60,6 @@ DELIVERY_TIMEOUT = 60.0
 producer's own request timeout and a broker stall) before the worker stops."""
 STALL_AFTER = 5.0
 """Seconds of waiting for acknowledgements after which ``/ready`` says so."""
-
-Row = TypeVar("Row")
 
 
 @dataclass
@@ -84,108 +80,6 @@ class Status:
         """Why some agent cannot proceed, if one cannot (one agent's good batch does not
         hide another's stall)."""
         return "; ".join(sorted(set(self.stalls.values()))) or None
-
-
-@contextlib.contextmanager
-def _as_current(event: faust.EventT) -> Iterator[None]:
-    """Make ``event`` faust's current event for the table write inside the block.
-
-    Rows are written at a batch's end, outside faust's per-event iteration, where no
-    event is current; the RocksDB store files a row under the current event's
-    partition (and refuses to write without one), and a table without
-    ``use_partitioner`` sends its changelog record to that partition. The event named
-    is the row's latest, whose partition is its person's. faust has a getter
-    (``current_event``) but no public setter, hence its private variable, used here only.
-    """
-    token = streams._current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        streams._current_event.reset(token)
-
-
-class VersionedTable(faust.Table):  # type: ignore[misc]
-    """A table whose recovery never takes a row back to an older version.
-
-    faust re-reads an in-memory table's changelog on every rebalance and overwrites
-    memory with what it finds. A batch whose rows are still on their way to the
-    changelog when the rebalance starts (a broker stall does exactly that) would be
-    rolled back in memory while its answers go out, and the next request would be
-    computed on the older row. So every row carries a version that each write raises
-    (``version_of``), and recovery applies a changelog record only if it is newer
-    than the row in memory. After a crash memory is empty and everything applies.
-    """
-
-    version_of: Callable[[Any], int] = staticmethod(lambda row: 0)
-    unconfirmed: set[asyncio.Future[Any]]
-    """Changelog records sent and not yet acknowledged by the broker."""
-
-    def send_changelog(self, *args: Any, **kwargs: Any) -> Any:
-        sent = super().send_changelog(*args, **kwargs)
-        self.unconfirmed.add(sent)
-        sent.add_done_callback(self._confirmed)
-        return sent
-
-    def _confirmed(self, sent: asyncio.Future[Any]) -> None:
-        if sent.cancelled() or sent.exception() is None:
-            self.unconfirmed.discard(sent)
-        # a failed record stays: the batch that waits for it sees the failure
-
-    def apply_changelog_batch(self, batch: Iterable[faust.EventT]) -> None:
-        super().apply_changelog_batch([event for event in batch if self._is_newer(event)])
-
-    def _is_newer(self, event: faust.EventT) -> bool:
-        if event.message.value is None:  # a deletion
-            return True
-        row = event.value
-        current = self.data.get(self._to_key(event.key))
-        return current is None or self.version_of(row) > self.version_of(current)
-
-
-def versioned_table(
-    app: faust.App, name: str, version_of: Callable[[Any], int], **options: Any
-) -> VersionedTable:
-    table = VersionedTable(app, name=name, **options)
-    table.version_of = version_of  # type: ignore[method-assign]
-    table.unconfirmed = set()
-    return app.tables.add(table)  # type: ignore[no-any-return]
-
-
-class Rows(Generic[Row]):
-    """A table seen through one batch: rows are read, staged and written once at the end.
-
-    Handlers never change a row they read; they stage a new one with :meth:`put`.
-    So a message that fails half-way leaves nothing behind, and memory never runs
-    ahead of the changelog.
-    """
-
-    def __init__(self, table: MutableMapping[bytes, Row]) -> None:
-        self.table = table
-        self._staged: dict[bytes, tuple[Row, faust.EventT]] = {}
-
-    def get(self, key: bytes, event: faust.EventT) -> Row | None:
-        """The row as staged in this batch, else as the table has it (read in the
-        partition of ``event``, the message that asks)."""
-        staged = self._staged.get(key)
-        if staged is not None:
-            return staged[0]
-        with _as_current(event):
-            return self.table.get(key)
-
-    def put(self, key: bytes, row: Row, event: faust.EventT) -> None:
-        self._staged[key] = (row, event)
-
-    def write(self) -> int:
-        """Write the staged rows (one changelog record each); how many."""
-        for key, (row, event) in self._staged.items():
-            with _as_current(event):
-                self.table[key] = row
-        written = len(self._staged)
-        self._staged.clear()
-        return written
-
-    def discard(self) -> None:
-        self._staged.clear()
 
 
 @dataclass

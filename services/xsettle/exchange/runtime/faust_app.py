@@ -17,7 +17,8 @@ from ..contract.topics import Topics
 from ..processes.host import free_port
 from ..processes.security import Security
 from ..processes.tansu import recover_whole_batches, shorten_fetch_wait
-from .agent_loop import AgentLoop, Rows, Status
+from .agent_loop import AgentLoop, Status
+from .tables import Rows
 
 
 def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
