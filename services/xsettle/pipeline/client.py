@@ -162,10 +162,13 @@ class ExchangeClient:
             self.seen.setdefault(request_id, result)
         goal = min(len(wanted), stop_after) if stop_after is not None else len(wanted)
         deadline = time.monotonic() + timeout
-        while len(wanted & self.seen.keys()) < goal and time.monotonic() < deadline:
+        found = len(wanted & self.seen.keys())  # then counted as read: once, not per poll
+        while found < goal and time.monotonic() < deadline:
             for result in self.read(0.2):
-                if on_result is not None and result["request_id"] in wanted:
-                    on_result(result)
+                if result["request_id"] in wanted:
+                    found += 1
+                    if on_result is not None:
+                        on_result(result)
         return {rid: self.seen[rid] for rid in wanted if rid in self.seen}
 
     def read(self, timeout: float) -> list[dict[str, Any]]:
