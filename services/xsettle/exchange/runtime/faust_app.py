@@ -18,10 +18,12 @@ from ..processes.host import free_port
 from ..processes.security import Security
 from ..processes.tansu import recover_whole_batches, shorten_fetch_wait
 from .agent_loop import AgentLoop, Status
+from .offsets import consume_every_offset
 from .tables import Rows
 
 
 def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
+    consume_every_offset()
     tuning: dict[str, Any] = {}
     if settings.embedded:
         shorten_fetch_wait()

@@ -13,9 +13,12 @@ before answering): the delta and those after it are not applied until the next w
 row, which is what the next write after a restart is.
 """
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 Path = tuple[str, ...]
 
@@ -87,3 +90,58 @@ def apply(state: dict[str, Any], delta: RowDelta) -> None:
 
 
 _ABSENT = object()
+
+
+class Replay:
+    """Rows recovered from changelog records in order, whole rows and deltas alike.
+
+    A row under a run of deltas is kept as its JSON state, so the run costs what the
+    deltas carry; each is rebuilt once, at the end (:meth:`rows`). A record older than
+    the row is skipped (recovery never takes a row back), and so is a delta whose
+    base is not the row's version (a broken chain waits for the next whole row).
+    """
+
+    def __init__(
+        self,
+        version_of: Callable[[Any], int],
+        from_state: Callable[[dict[str, Any]], Any],
+        current: Callable[[Any], Any] = lambda key: None,
+    ) -> None:
+        self.version_of = version_of
+        self.from_state = from_state
+        self.current = current
+        self._rows: dict[Any, tuple[Any, dict[str, Any] | None]] = {}
+
+    def add(self, key: Any, logged: Any, where: str = "") -> None:
+        row, state = self._rows[key] if key in self._rows else (self.current(key), None)
+        if state is not None:
+            version: int | None = state["version"]
+        else:
+            version = None if row is None else self.version_of(row)
+        if not isinstance(logged, RowDelta):
+            if version is None or self.version_of(logged) > version:
+                self._rows[key] = (logged, None)
+            return
+        if version is not None and logged.version <= version:
+            return  # already applied
+        if version != logged.base:
+            log.warning(
+                "%s: a delta for version %s found the row at %s: not applied until the "
+                "row is logged whole",
+                where,
+                logged.base,
+                version,
+            )
+            return
+        if state is None:
+            state = row.to_state()
+        apply(state, logged)
+        self._rows[key] = (row, state)
+
+    def drop(self, key: Any) -> None:
+        self._rows.pop(key, None)
+
+    def rows(self) -> Iterator[tuple[Any, Any]]:
+        """Every row a record changed, as it now is."""
+        for key, (row, state) in self._rows.items():
+            yield key, row if state is None else self.from_state(state)

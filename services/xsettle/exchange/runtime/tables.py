@@ -9,7 +9,6 @@ write once at the batch's end.
 
 import asyncio
 import contextlib
-import logging
 import weakref
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
@@ -17,9 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import faust
 from faust import streams
 
-from .row_delta import Path, RowDelta, apply, diff
-
-log = logging.getLogger(__name__)
+from .row_delta import Path, Replay, RowDelta, diff
 
 Row = TypeVar("Row")
 
@@ -106,51 +103,22 @@ class VersionedTable(faust.Table):  # type: ignore[misc]
         if not self.delta_maps:
             super().apply_changelog_batch([event for event in batch if self._is_newer(event)])
             return
-        recovered: dict[Any, tuple[Any, dict[str, Any] | None, faust.EventT]] = {}
+        assert self.from_state is not None, "a delta-logged table rebuilds rows"
+        replay = Replay(self.version_of, self.from_state, self.data.get)
+        latest: dict[Any, faust.EventT] = {}
         for event in batch:
             key = self._to_key(event.key)
-            if event.message.value is None:  # a deletion
-                recovered.pop(key, None)
+            latest[key] = event
+            message = event.message
+            if message.value is None:  # a deletion
+                replay.drop(key)
                 with as_current(event):
                     self.data.pop(key, None)
                 continue
-            row, state, _ = recovered.get(key) or (self.data.get(key), None, event)
-            recovered[key] = self._recover(row, state, event.value, event)
-        for key, (row, state, event) in recovered.items():
-            if state is not None:
-                assert self.from_state is not None, "a delta-logged table rebuilds rows"
-                row = self.from_state(state)
-            with as_current(event):
+            replay.add(key, event.value, f"{message.topic}[{message.partition}]@{message.offset}")
+        for key, row in replay.rows():
+            with as_current(latest[key]):
                 self.data[key] = row
-
-    def _recover(
-        self, row: Any, state: dict[str, Any] | None, logged: Any, event: faust.EventT
-    ) -> tuple[Any, dict[str, Any] | None, faust.EventT]:
-        """One changelog record applied to a row being recovered (kept as its JSON
-        state while deltas apply, so a run of them costs what they carry)."""
-        version = (
-            state["version"] if state is not None else None if row is None else self.version_of(row)
-        )
-        if not isinstance(logged, RowDelta):
-            if version is None or self.version_of(logged) > version:
-                return logged, None, event
-            return row, state, event
-        if version is not None and logged.version <= version:
-            return row, state, event  # already applied
-        if version != logged.base:
-            where = f"{event.message.topic}[{event.message.partition}]@{event.message.offset}"
-            log.warning(
-                "%s: a delta for version %s found the row at %s: not applied until the "
-                "row is logged whole",
-                where,
-                logged.base,
-                version,
-            )
-            return row, state, event
-        if state is None:
-            state = row.to_state()
-        apply(state, logged)
-        return row, state, event
 
     def _is_newer(self, event: faust.EventT) -> bool:
         if event.message.value is None:  # a deletion
