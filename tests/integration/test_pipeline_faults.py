@@ -1,24 +1,34 @@
-"""Bad input the exchange must survive: bad input of every size, and a null value,
-among good claims: every good claim is answered as offline, every bad one is an
-``INVALID_CLAIM`` or a dead letter; garbage on the request topic is dead-lettered."""
+"""Faults the exchange must survive, each shown to have really happened.
 
-import json
+Workers SIGKILLed and the broker stalled while a dense scenario runs (few persons,
+many settles, reversals and re-settles per claim): the output equals offline, no
+result id carries two contents, the ledgers a restart would recover equal offline,
+and the services report that they did find redelivered requests. Bad input of every
+size, and a null value, among good claims: every good claim is answered as offline,
+every bad one is an ``INVALID_CLAIM`` or a dead letter; garbage on the request topic
+is dead-lettered.
+"""
+
+import re
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
+from faust.serializers import codecs
 from kafka import KafkaProducer
 
 from xsettle.engine import Ledger
 from xsettle.exchange.contract.codec import AvroCodec
 from xsettle.exchange.contract.records import record_answer
 from xsettle.exchange.processes.topic_reader import read_topic
-from xsettle.insured.row import PersonRow
+from xsettle.exchange.runtime.row_delta import Replay
+from xsettle.insured.row import CODEC, PersonRow
 from xsettle.pipeline.client import ExchangeClient, encode_json
 from xsettle.pipeline.cluster import Cluster
-from xsettle.pipeline.scenario_run import submit_scenario
+from xsettle.pipeline.scenario_run import settle_via_kafka, submit_scenario
 from xsettle.scenario import Scenario
-from xsettle.traffic import generate_day
+from xsettle.traffic import DENSE, generate_day
 
 TIMEOUT = 120.0
 RESULTS = AvroCodec("settlement_result")
@@ -32,12 +42,42 @@ def _offline(scenario: Scenario) -> tuple[list[dict[str, Any]], Any]:
 def _ledgers_in_changelog(cluster: Cluster) -> dict[str, Ledger]:
     """Each person's latest ledger as the changelog holds it: what a restart recovers."""
     topic = f"{cluster.topics.namespace}-insured-ledgers-changelog"
-    rows: dict[str, Ledger] = {}
+    replay = Replay(lambda row: row.version, PersonRow.from_state)
     for record in read_topic(cluster.bootstrap, topic):
-        row = PersonRow.from_state(json.loads(record.value))
-        if row.insured is not None and row.insured.ledger.claims:
-            rows[record.key.decode()] = row.insured.ledger
-    return rows
+        replay.add(record.key.decode(), codecs.loads(CODEC, record.value))
+    return {
+        person: row.insured.ledger
+        for person, row in replay.rows()
+        if row.insured is not None and row.insured.ledger.claims
+    }
+
+
+def test_kills_and_a_broker_stall_change_nothing(broker_env: object) -> None:
+    scenario = generate_day(claims=700, persons=30, seed=11, mix=DENSE)
+    assert len(scenario.events) >= 1000
+    expected, offline = _offline(scenario)
+    seen: dict[str, Any] = {}
+
+    def inspect(cluster: Cluster) -> None:
+        contents: dict[str, set[bytes]] = defaultdict(set)
+        for record in read_topic(cluster.bootstrap, cluster.topics.results):
+            contents[RESULTS.decode(record.value)["result_id"]].add(record.value)
+        seen["twice"] = [
+            [RESULTS.decode(value) for value in values]
+            for values in contents.values()
+            if len(values) > 1
+        ]
+        seen["ledgers"] = _ledgers_in_changelog(cluster)
+
+    results, summary = settle_via_kafka(scenario, chaos=5, seed=3, inspect=inspect)
+
+    assert [result.to_record() for result in results] == expected
+    assert seen["twice"] == [], "a result id published with two contents"
+    assert summary is not None
+    match = re.fullmatch(r"chaos: 5 kills, (\d+) requests redelivered", summary)
+    assert match is not None, summary
+    assert int(match.group(1)) > 0, "nothing was redelivered: the drill proved nothing"
+    assert seen["ledgers"] == offline.ledgers  # compared as values: 800 == 800.00
 
 
 def test_bad_input_of_every_size_is_answered_or_dead_lettered(
