@@ -1,5 +1,6 @@
-"""A row logged as deltas recovers to the very row written, at a cost that follows
-the change: a delta carries changed entries only, and a broken chain is not applied."""
+"""Recovery never takes a row back, and a row logged as deltas recovers to the very row
+written at a cost that follows the change: a delta carries changed entries only, and a
+broken chain is not applied."""
 
 import copy
 import json
@@ -154,3 +155,20 @@ def test_a_row_is_logged_whole_unless_this_process_logged_the_row_it_replaces() 
     table.data[b"p"] = Row(_row(7, {}, {}))
     v8 = Row(_row(8, {"C9": 9}, {}))
     assert table._as_logged(b"p", v8) is v8
+
+
+def test_recovery_applies_only_newer_versions() -> None:
+    app = faust.App("versioned-test", broker="kafka://127.0.0.1:1", store="memory://")
+    table = versioned_table(app, "rows", lambda row: row[1], key_type=bytes)
+    table.data[b"in-flight"] = ("written, not yet in the changelog", 5)
+    table.apply_changelog_batch(
+        [
+            _record(b"in-flight", ("older", 4)),
+            _record(b"in-flight", ("same", 5)),
+            _record(b"fresh", ("first", 1)),
+        ]
+    )
+    assert table.data[b"in-flight"] == ("written, not yet in the changelog", 5)
+    assert table.data[b"fresh"] == ("first", 1)
+    table.apply_changelog_batch([_record(b"in-flight", ("newer", 6))])
+    assert table.data[b"in-flight"] == ("newer", 6)

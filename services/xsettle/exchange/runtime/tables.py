@@ -100,10 +100,6 @@ class VersionedTable(faust.Table):  # type: ignore[misc]
         # a failed record stays: the batch that waits for it sees the failure
 
     def apply_changelog_batch(self, batch: Iterable[faust.EventT]) -> None:
-        if not self.delta_maps:
-            super().apply_changelog_batch([event for event in batch if self._is_newer(event)])
-            return
-        assert self.from_state is not None, "a delta-logged table rebuilds rows"
         replay = Replay(self.version_of, self.from_state, self.data.get)
         latest: dict[Any, faust.EventT] = {}
         for event in batch:
@@ -119,13 +115,6 @@ class VersionedTable(faust.Table):  # type: ignore[misc]
         for key, row in replay.rows():
             with as_current(latest[key]):
                 self.data[key] = row
-
-    def _is_newer(self, event: faust.EventT) -> bool:
-        if event.message.value is None:  # a deletion
-            return True
-        row = event.value
-        current = self.data.get(self._to_key(event.key))
-        return current is None or self.version_of(row) > self.version_of(current)
 
 
 def versioned_table(
