@@ -230,3 +230,22 @@ def test_run_takes_a_positive_rate_or_a_burst(capsys: pytest.CaptureFixture[str]
             main(["run", *bad])
         assert stopped.value.code == 2
     assert "must be a positive number of events/s" in capsys.readouterr().err
+
+
+def test_a_day_too_long_for_the_embedded_broker_is_warned_about_first(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xsettle.errors import XsettleError
+    from xsettle.pipeline import demo
+
+    def stop(**_: object) -> None:
+        raise XsettleError("stopped before the day")
+
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setattr(demo, "generate_day", stop)
+    main(["run", "--claims", "500000"])
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("xsettle: warning: 500,000 claims on the embedded broker")
+    assert "KAFKA_BOOTSTRAP_SERVERS=localhost:29092 xsettle run --claims 500000" in lines[0]
+    main(["run", "--claims", str(demo.EMBEDDED_DAY_LIMIT)])
+    assert "warning" not in capsys.readouterr().err
