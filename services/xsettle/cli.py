@@ -17,9 +17,11 @@ from .settings import Settings
 if TYPE_CHECKING:
     import faust
 
-DAY_RATE = 600.0
-"""``xsettle run``'s default pace, events/s: what the pipeline sustains on the embedded
-broker on a 2-core machine with latency to spare (see the README's benchmark section);
+DAY_RATE = 150.0
+"""``xsettle run``'s default pace, events/s: what the whole demo (both services, the
+dashboard and the clearing service on the embedded broker) keeps up with on a 2-core
+machine with other work running (measured: at 150/s every answer kept pace, p99 1.0 s;
+at 250/s answers fell behind, p99 5 s; see the README's "The day's pace");
 a day sent faster queues, and its latencies then measure the queue."""
 
 
