@@ -17,9 +17,10 @@ rebalance, because faust committed offsets of messages nobody had finished.
   transaction markers) and commits over them; the seek above makes messages still
   in a batch look like such a gap. Our topics have no gaps (agents read no compacted
   topic, and there are no transactions), so nothing between counts as done.
-- **One past the committed offset.** A commit is refused while the first finished
-  offset is more than one past the committed one, so the message at the committed
-  offset itself could be committed over; it must be finished first.
+- **One past the committed offset.** faust refuses a commit only while the first
+  finished offset is more than one past the committed one, so the message at the
+  committed offset itself could be committed over. Now nothing is committed while any
+  finished offset lies past an unfinished one at the committed offset.
 
 And a fetch that returns records of a partition not yet active is dropped by faust
 with the partition's position already past them: such records are sought back to
