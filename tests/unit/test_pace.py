@@ -3,6 +3,9 @@ must wait for earlier answers held back without holding up other persons."""
 
 from typing import Any
 
+import pytest
+
+from xsettle.pipeline.client import ClientError, ExchangeClient
 from xsettle.pipeline.pace import offer
 from xsettle.pipeline.person_order import PersonOrder
 
@@ -18,10 +21,7 @@ class FakeClient:
         self.seen: dict[str, Any] = {}
         self.in_flight: list[str] = []
 
-    def would_wait(self, person: str | None, insured_side: bool) -> bool:
-        if person is None:
-            return False
-        return any(rid not in self.seen for rid in self.order.waiting_for(person, insured_side))
+    would_wait = ExchangeClient.would_wait  # the real rule, on this fake's order and reads
 
     def send(self, request_id: str, person: str | None, insured_side: bool) -> None:
         if person is not None:
@@ -49,8 +49,17 @@ EVENTS = [
 ]
 
 
-def _run(rate: float | None) -> tuple[list[int], FakeClient]:
-    client = FakeClient()
+class SilentClient(FakeClient):
+    """A client whose answers never come."""
+
+    order_timeout = 0.1
+
+    def read(self, timeout: float) -> list[dict[str, Any]]:
+        return []
+
+
+def _run(rate: float | None, client: FakeClient | None = None) -> tuple[list[int], FakeClient]:
+    client = client or FakeClient()
     sent: list[int] = []
 
     def send(index: int) -> None:
@@ -73,3 +82,8 @@ def test_a_steady_rate_sends_every_event_once_in_each_person_s_order() -> None:
     sent, _ = _run(10_000.0)
     assert sorted(sent) == [0, 1, 2, 3, 4]
     assert sent.index(0) < sent.index(1) < sent.index(2)
+
+
+def test_an_answer_that_never_comes_fails_naming_it() -> None:
+    with pytest.raises(ClientError, match=r"within 0s \(first: 0\)"):
+        _run(None, SilentClient())

@@ -40,3 +40,14 @@ def test_what_the_next_event_would_wait_for_is_known_before_sending() -> None:
     assert order.waiting_for("P-1", False) == []  # the same path never waits
     assert order.waiting_for("P-1", True) == ["claim-1"]
     assert order.waiting_for("P-2", True) == []  # other persons never wait
+
+
+def test_a_person_would_wait_only_for_answers_not_seen() -> None:
+    order: PersonOrder[str] = PersonOrder()
+    order.admit("P-1", False, lambda earlier: None).append("claim-1")
+    order.admit("P-1", False, lambda earlier: None).append("claim-2")
+    assert order.would_wait("P-1", True, {"claim-1"})  # claim-2 not answered yet
+    assert not order.would_wait("P-1", True, {"claim-1", "claim-2"})
+    assert not order.would_wait("P-1", False, set())  # the same path never waits
+    assert not order.would_wait(None, True, set())  # no person, no order
+    assert order.unanswered("P-1", True, {"claim-1"}) == ["claim-2"]

@@ -194,11 +194,7 @@ class Clearing:
                 continue
             at = (insured, treatment, adjusts or "")
             line = merged.setdefault(at, StatementLine(period, insured, treatment))
-            part = line_from_record(row)
-            line.settled += part.settled
-            line.reversed += part.reversed
-            for name in CLEARED_AMOUNTS:
-                line.sums[name] += part.sums[name]
+            line.merge(line_from_record(row))
         return [line_record(merged[at], at[2] or None) for at in sorted(merged)]
 
     def view(self, period: str) -> Row:

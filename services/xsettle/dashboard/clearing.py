@@ -37,7 +37,7 @@ from ..clearing.reconcile import (
     reconcile,
     statement_of,
 )
-from ..engine.clearing import CLEARED_AMOUNTS, StatementLine
+from ..engine.clearing import StatementLine
 from ..engine.money import ZERO, fmt_money
 
 Row = dict[str, Any]
@@ -137,10 +137,10 @@ class ClearingView:
             return late.setdefault(pair, StatementLine(booked_in, *pair))
 
         for pair, line in statement_of(self.insured, period).items():
-            _add(line_at(pair), line, 1)
+            line_at(pair).merge(line)
         for (at, insured, treatment, adjusts), record in self.published.items():
             if (at == period and adjusts is None) or adjusts == period:
-                _add(line_at((insured, treatment)), line_from_record(record), -1)
+                line_at((insured, treatment)).merge(line_from_record(record), -1)
         return [
             line_record(line, period)
             for line in late.values()
@@ -153,17 +153,11 @@ def _order(line: Row) -> tuple[str, str, str]:
     return line["insured_province"], line["treatment_province"], line.get("adjusts") or ""
 
 
-def _add(into: StatementLine, line: StatementLine, sign: int) -> None:
-    into.settled += sign * line.settled
-    into.reversed += sign * line.reversed
-    for name in CLEARED_AMOUNTS:
-        into.sums[name] += sign * line.sums[name]
-
-
 def net_between_provinces(lines: list[Row]) -> list[Row]:
     """Who owes whom: for each two provinces, what one owes the other less what the
     other owes it, largest first. Care in one's own province is not owed between
-    provinces, so a line whose two provinces are the same is left out."""
+    provinces, so a line whose two provinces are the same is left out, and so is a pair
+    whose net is zero (neither owes the other)."""
     owed: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
         insured, treatment = line["insured_province"], line["treatment_province"]
@@ -176,6 +170,7 @@ def net_between_provinces(lines: list[Row]) -> list[Row]:
         if amount >= 0
         else {"debtor": b, "creditor": a, "amount": -amount}
         for (a, b), amount in owed.items()
+        if amount != 0
     ]
     net.sort(key=lambda row: (-row["amount"], row["debtor"], row["creditor"]))
     return [{**row, "amount": fmt_money(row["amount"])} for row in net]

@@ -89,12 +89,19 @@ class StatementLine:
     def add_amounts(self, reversal: bool, amounts: Mapping[str, Decimal]) -> None:
         """Count a settlement or a reversal given as its amounts by name: how the
         services and the reconciliation see a result (a record, not an engine object)."""
-        if reversal:
-            self.reversed += 1
-        else:
-            self.settled += 1
+        self._count(int(not reversal), int(reversal), amounts)
+
+    def merge(self, other: "StatementLine", sign: int = 1) -> None:
+        """Add another line's counts and sums into this one (``sign`` -1: take them out)."""
+        self._count(other.settled, other.reversed, other.sums, sign)
+
+    def _count(
+        self, settled: int, reversed: int, amounts: Mapping[str, Decimal], sign: int = 1
+    ) -> None:
+        self.settled += sign * settled
+        self.reversed += sign * reversed
         for name in CLEARED_AMOUNTS:
-            self.sums[name] += amounts[name]
+            self.sums[name] += sign * amounts[name]
 
     @property
     def owed(self) -> Decimal:

@@ -37,6 +37,15 @@ class ClientError(XsettleError):
     pass
 
 
+def no_answer(missing: list[str], timeout: float) -> ClientError:
+    """The error when a person's next event cannot be sent: these earlier ones of theirs
+    got no answer within ``timeout`` seconds."""
+    return ClientError(
+        f"{len(missing)} earlier events of a person got no answer within "
+        f"{timeout:.0f}s (first: {missing[0]}); the next cannot be sent"
+    )
+
+
 def is_person_event(event: Any) -> bool:
     return isinstance(event, dict) and event.get("kind") in PERSON_EVENT_KINDS
 
@@ -118,9 +127,7 @@ class ExchangeClient:
     def would_wait(self, person_id: str | None, insured_side: bool) -> bool:
         """Whether sending the person's next event on this path now would wait for
         answers not read yet (see :mod:`.person_order`)."""
-        if person_id is None:
-            return False
-        return any(rid not in self.seen for rid in self.order.waiting_for(person_id, insured_side))
+        return self.order.would_wait(person_id, insured_side, self.seen)
 
     def _await_answers(self, request_ids: list[str]) -> None:
         """Return once these requests are answered: the next of their person's events
@@ -129,10 +136,7 @@ class ExchangeClient:
         found = self.collect(request_ids, self.order_timeout)
         missing = [rid for rid in request_ids if rid not in found]
         if missing:
-            raise ClientError(
-                f"{len(missing)} earlier events of a person got no answer within "
-                f"{self.order_timeout:.0f}s (first: {missing[0]}); the next cannot be sent"
-            )
+            raise no_answer(missing, self.order_timeout)
 
     def send_raw(self, topic: str, payload: bytes, key: bytes | None = None) -> None:
         self.producer.send(topic, key=key, value=payload)
@@ -144,7 +148,6 @@ class ExchangeClient:
         self,
         request_ids: Iterable[str],
         timeout: float,
-        on_result: Callable[[dict[str, Any]], None] | None = None,
         *,
         stop_after: int | None = None,
         already: dict[str, dict[str, Any]] | None = None,
@@ -153,9 +156,7 @@ class ExchangeClient:
 
         Reads on from where the last call stopped and keeps every result it reads, so a
         later call finds what an earlier one read past; ``already`` adds earlier finds,
-        ``stop_after`` returns early once that many are found. ``on_result`` hears only
-        the wanted results this call reads: one that must hear every result (a person's
-        order wait reads on too) is the client's own :attr:`on_result`.
+        ``stop_after`` returns early once that many are found.
         """
         wanted = set(request_ids)
         for request_id, result in (already or {}).items():
@@ -167,8 +168,6 @@ class ExchangeClient:
             for result in self.read(0.2):
                 if result["request_id"] in wanted:
                     found += 1
-                    if on_result is not None:
-                        on_result(result)
         return {rid: self.seen[rid] for rid in wanted if rid in self.seen}
 
     def read(self, timeout: float) -> list[dict[str, Any]]:

@@ -135,8 +135,8 @@ class _Day:
     offered: float = 0.0
     """Events/s offered (sent / seconds sending)."""
     latencies: list[float] = field(default_factory=list)
-    """Submit→result, ms, in the order the results came."""
-    found: dict[str, dict] = field(default_factory=dict)
+    """Submit→result, ms, in no set order (the progress line sorts them in place)."""
+    found: dict[str, dict[str, Any]] = field(default_factory=dict)
     request_ids: list[str] = field(default_factory=list)
 
 

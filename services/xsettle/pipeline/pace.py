@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from .client import ExchangeClient
+from .client import ExchangeClient, no_answer
 
 Path = Callable[[int], tuple[str | None, bool]]
 """The i-th event's person (None: no person, so no order to keep) and whether it goes to
@@ -81,8 +81,7 @@ class _Held:
 
     def drain(self) -> None:
         """Read on until every held event is sent. Past the client's order timeout without
-        an answer, the next held event is sent anyway: the client's own wait then gives
-        up on it with its error."""
+        an answer, give up with the client's error, naming the first unanswered request."""
         self.client.flush()
         progress = time.monotonic()
         while self.persons:
@@ -92,7 +91,8 @@ class _Held:
             if sum(map(len, self.persons.values())) < before:
                 progress = time.monotonic()
             elif time.monotonic() - progress > self.client.order_timeout:
-                person = next(iter(self.persons))
-                self.send(self.persons[person].popleft())
-                if not self.persons[person]:
-                    del self.persons[person]
+                person, queue = next(iter(self.persons.items()))
+                missing = self.client.order.unanswered(
+                    person, self.path(queue[0])[1], self.client.seen
+                )
+                raise no_answer(missing, self.client.order_timeout)

@@ -9,7 +9,7 @@ confirmation, 线上备案 即时生效). Other persons never wait, and events o
 never wait at all.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -42,6 +42,22 @@ class PersonOrder(Generic[T]):
         if waiting is None or waiting.insured_side == insured_side:
             return []
         return waiting.events
+
+    def unanswered(
+        self, person_id: str | None, insured_side: bool, answered: Container[T]
+    ) -> list[T]:
+        """Those of :meth:`waiting_for` not yet in ``answered``: what the person's next
+        event on this path, sent now, would wait for (none for no person)."""
+        if person_id is None:
+            return []
+        return [
+            event for event in self.waiting_for(person_id, insured_side) if event not in answered
+        ]
+
+    def would_wait(self, person_id: str | None, insured_side: bool, answered: Container[T]) -> bool:
+        """Whether sending the person's next event on this path now would wait for
+        answers not in ``answered``."""
+        return bool(self.unanswered(person_id, insured_side, answered))
 
     def admit(self, person_id: str, insured_side: bool, wait: Callable[[list[T]], None]) -> list[T]:
         """Where to note the person's next event once sent. If it takes the other path
