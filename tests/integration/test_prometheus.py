@@ -265,7 +265,8 @@ def check_rate_per_minute(
     raw = prometheus.samples("xsettle_results_total[1m]", at)
     for labels, total in totals.items():
         points = raw[labels]
-        assert len(points) >= 3, f"{labels}: too few scrapes in the window: {points}"
+        # two scrapes make a rate (a quick run on an idle machine gives just that)
+        assert len(points) >= 2, f"{labels}: too few scrapes in the window: {points}"
         (first_t, first_v), (last_t, last_v) = points[0], points[-1]
         assert last_v == total, f"{labels}: last scrape {last_v}, JSON {total}"
         increase = last_v - first_v
