@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from answered import answer_all
 
 from xsettle.engine.money import fmt_money
-from xsettle.pipeline.client import ExchangeClient
 from xsettle.pipeline.cluster import Cluster
 from xsettle.pipeline.report import RegionNames
-from xsettle.pipeline.scenario_run import submit_scenario
 from xsettle.traffic import generate_day
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -73,13 +72,7 @@ def test_the_page_shows_the_figures_of_the_results_produced(
 ) -> None:
     scenario = generate_day(claims=300, persons=60, seed=21)
     with Cluster(scenario, tmp_path, dashboard=True) as cluster:
-        client = ExchangeClient(cluster.bootstrap, cluster.topics)
-        try:
-            request_ids = submit_scenario(client, scenario.events, "browser")
-            found = client.collect(request_ids, timeout=120)
-        finally:
-            client.close()
-        assert len(found) == len(request_ids)
+        found = answer_all(cluster, scenario.events, "browser")
         expected = _expected(list(found.values()), RegionNames(scenario))
 
         page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -8,9 +8,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from xsettle.pipeline.client import ExchangeClient
+from answered import answer_all, settlement_results
+
 from xsettle.pipeline.cluster import Cluster
-from xsettle.pipeline.scenario_run import submit_scenario
 from xsettle.pipeline.workers import Worker
 from xsettle.traffic import generate_day
 
@@ -39,22 +39,7 @@ def test_a_restarted_dashboard_and_a_replica_show_the_same_figures(
 ) -> None:
     scenario = generate_day(claims=200, persons=40, seed=33)
     with Cluster(scenario, tmp_path, dashboard=True) as cluster:
-        client = ExchangeClient(cluster.bootstrap, cluster.topics)
-        try:
-            request_ids = submit_scenario(client, scenario.events, "restart")
-            found = client.collect(request_ids, timeout=120)
-        finally:
-            client.close()
-        assert len(found) == len(request_ids)
-        # Settlement results (registry answers are not the dashboard's), re-emitted
-        # duplicates (duplicate_of) left out: they are not settlements of their own.
-        distinct = len(
-            {
-                result["result_id"]
-                for result in found.values()
-                if "kind" not in result and not result["duplicate_of"]
-            }
-        )
+        distinct = settlement_results(answer_all(cluster, scenario.events, "restart"))
 
         first = cluster.worker("dashboard")
         before = _once_counted(first, distinct)

@@ -32,11 +32,10 @@ from typing import Any
 
 import pytest
 import yaml
+from answered import answer_all, settlement_results
 
 from xsettle.exchange.processes.host import die_with_parent, free_port
-from xsettle.pipeline.client import ExchangeClient
 from xsettle.pipeline.cluster import Cluster
-from xsettle.pipeline.scenario_run import submit_scenario
 from xsettle.pipeline.workers import Worker
 from xsettle.traffic import generate_day
 
@@ -326,20 +325,8 @@ def test_every_grafana_expression_reads_the_dashboards_figures(
         with Prometheus(f"127.0.0.1:{dashboard.port}", tmp_path / "prometheus") as prometheus:
             # Scraped once before any result exists: the counters' zero is in the window.
             prometheus.wait_scraped_after(time.time())
-            client = ExchangeClient(cluster.bootstrap, cluster.topics)
-            try:
-                request_ids = submit_scenario(client, scenario.events, "prometheus")
-                found = client.collect(request_ids, timeout=60)
-            finally:
-                client.close()
-            assert len(found) == len(request_ids)
-            distinct = len(
-                {
-                    result["result_id"]
-                    for result in found.values()
-                    if "kind" not in result and not result["duplicate_of"]
-                }
-            )
+            found = answer_all(cluster, scenario.events, "prometheus", timeout=60)
+            distinct = settlement_results(found)
             figures = _settled_down(dashboard, distinct)
             # Every panel must have something to show, or "non-empty" proves nothing.
             assert figures["settled"] and figures["rejected"] and figures["reasons"], figures
