@@ -65,15 +65,18 @@ def itemise(event: SettleEvent, catalog: Catalog) -> FeeDetail:
     reimbursement may fall back to the insured region's (§5).
     """
     lines = []
+    splits = []
     categories: dict[str, Decimal] = {}
     items = catalog.by_code
     for line in event.lines:
         item = items.get(line.code)
-        split = split_line(item, line.unit_price, line.quantity)
+        unit_price, quantity = line.unit_price, line.quantity
+        split = split_line(item, unit_price, quantity)
+        splits.append(split)
         category = item.category if item else OTHER_FEES
-        lines.append(DetailLine(line.code, category, line.unit_price, line.quantity, split))
+        lines.append(DetailLine(line.code, category, unit_price, quantity, split))
         categories[category] = categories.get(category, ZERO) + split.amount
-    totals = FeeSplit.total(line.split for line in lines)
+    totals = FeeSplit.total(splits)
     return FeeDetail(
         claim_id=event.claim_id,
         person_id=event.person_id,
