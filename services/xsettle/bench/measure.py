@@ -37,6 +37,10 @@ def worker_rss(workers: list[Worker], field: str = "VmHWM") -> dict[str, float]:
     return {w.service: rss_mb(w.process.pid, field) for w in workers if w.process and w.alive()}
 
 
+RAW_SOURCE, RAW_TARGET = "bench.raw-in.v1", "bench.raw-out.v1"
+"""The raw round trip's topics: produced to, relayed from one to the other, consumed."""
+
+
 def raw_round_trip(bootstrap: str, payloads: list[tuple[bytes, bytes]], partitions: int) -> float:
     """Messages/s through produce → consume → produce → consume, nothing in between.
 
@@ -44,7 +48,7 @@ def raw_round_trip(bootstrap: str, payloads: list[tuple[bytes, bytes]], partitio
     it reads from their ends and counts only this round's payloads, so the values must
     differ from earlier rounds'.
     """
-    source, target = "bench.raw-in.v1", "bench.raw-out.v1"
+    source, target = RAW_SOURCE, RAW_TARGET
     ensure_topics(bootstrap, [TopicSpec(source, partitions), TopicSpec(target, partitions)])
     relay = subprocess.Popen(
         [sys.executable, "-m", "xsettle.bench.relay", bootstrap, source, target],

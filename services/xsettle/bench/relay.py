@@ -13,11 +13,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from ..exchange.processes.tansu import FETCH_WAIT_MS
 
 
+def relay_group(source: str) -> str:
+    """The relay's consumer group: it resumes where the last round's relay stopped."""
+    return f"relay-{source}"
+
+
 async def relay(bootstrap: str, source: str, target: str) -> None:
     consumer = AIOKafkaConsumer(
         source,
         bootstrap_servers=bootstrap,
-        group_id=f"relay-{source}",
+        group_id=relay_group(source),
         auto_offset_reset="earliest",
         session_timeout_ms=6000,
         heartbeat_interval_ms=1000,

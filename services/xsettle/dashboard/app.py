@@ -58,7 +58,7 @@ STATIC = resources.files("xsettle") / "dashboard" / "static"
 
 
 def build(settings: Settings) -> faust.App:
-    app = make_app("dashboard", settings)
+    app = make_app("dashboard", settings, answer_path=False)
     app.boot_strategy = BootStrategy(app, enable_kafka=False)
     registry = registry_from_env(settings)
     codec = AvroCodec("settlement_result", registry)

@@ -21,7 +21,7 @@ from ..exchange.contract.records import event_to_claim
 from ..exchange.contract.registry import registry_from_env
 from ..exchange.contract.topics import PERSON_EVENT_KINDS, Topics
 from ..exchange.processes.security import client_options
-from ..exchange.processes.tansu import FETCH_WAIT_MS
+from ..exchange.processes.tansu import FETCH_WAIT_MS, true_ends
 from .person_order import ANSWER_TIMEOUT, PersonOrder
 
 
@@ -83,8 +83,11 @@ class ExchangeClient:
         ]
         self.consumer.assign(self.partitions)
         self.consumer.seek_to_end(*self.partitions)
-        for partition in self.partitions:  # resolve positions now, before anything is sent
-            self.consumer.position(partition)
+        # Positions resolved now, before anything is sent, and past the whole last batch:
+        # Tansu reports an end inside it (see :func:`true_ends`).
+        reported = {partition: self.consumer.position(partition) for partition in self.partitions}
+        for partition, end in true_ends(bootstrap, reported).items():
+            self.consumer.seek(partition, end)
         self.claim_codec = AvroCodec("hospital_claim", registry_from_env())
         self.result_codec = AvroCodec("settlement_result", registry_from_env())
         self.order_timeout = order_timeout

@@ -1,13 +1,25 @@
 """Working around the embedded broker's fetch and end-offset behaviour.
 
 Tansu answers a fetch that finds no data only when ``fetch.max.wait`` runs out; it
-does not wake the waiting fetch when data arrives. faust hard-codes a 1.5 s wait
-for its consumers, which put ~400 ms on every hop (measured: produce→agent p50
-385 ms at 1.5 s, 20 ms at 50 ms). Embedded mode therefore shortens the wait, and
-our own kafka-python clients (the exchange client, the bench) use the same wait.
-A claim crosses three fetches (claims, requests, results), so the wait bounds an idle
-pipeline's latency at three times this; the cost is one empty fetch per consumer
-per wait, which the broker answers cheaply.
+is not woken when data arrives but looks again after half the wait, then half the rest,
+and so on (``tansu-storage/src/service/fetch.rs``), so data that arrives during a wait
+is seen up to half the wait later. faust hard-codes a 1.5 s wait for its consumers,
+which put ~400 ms on every hop (measured: produce→agent p50 385 ms at 1.5 s). Embedded
+mode therefore shortens the wait, and our own kafka-python clients (the exchange
+client, the bench) use the same wait. A claim crosses three fetches (claims, requests,
+results), so each adds about a quarter of the wait on average. The cost of a short
+wait is idle polling, by the broker (each look is a pass over every partition of the
+fetch) and by every consumer: measured on an idle cluster of four workers, broker and
+workers together spent 540 ms of CPU per second at 20 ms (10 ms agent batches), 260 ms
+at 50 ms and 170 ms at 100 ms (50 ms agent batches, see ``agent_loop.BATCH_WINDOW``).
+50 ms keeps most of that saving for about 8 ms more per hop.
+
+A service on no claim's answer path (the dashboard, clearing) waits
+:data:`READER_FETCH_WAIT_MS` instead: it sees new data up to a quarter second later,
+polls ten times less, and fetches new data a few times a second rather than once per
+batch produced. That matters beyond its own CPU: every fetch that finds data makes Tansu
+list all the batches of the partition (``dynostore.rs``, ``fetch``), so its cost grows
+with the day, once per fetch.
 """
 
 import asyncio
@@ -21,7 +33,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 from .security import client_options
 
-FETCH_WAIT_MS = 20
+FETCH_WAIT_MS = 50
+READER_FETCH_WAIT_MS = 500
 _patched = False
 
 

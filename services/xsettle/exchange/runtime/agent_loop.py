@@ -60,6 +60,13 @@ DELIVERY_TIMEOUT = 60.0
 producer's own request timeout and a broker stall) before the worker stops."""
 STALL_AFTER = 5.0
 """Seconds of waiting for acknowledgements after which ``/ready`` says so."""
+BATCH_WINDOW = 0.05
+"""Seconds a batch gathers events before it runs (unless it fills first). Each batch
+costs about the same whatever its size (its changelog and its answers are each one
+produce request, and faust wakes every agent once per window even when idle), so at a
+steady pace a wider window is less CPU per event. Measured at 150 events/s offered,
+10 ms → 50 ms: the treatment and insured workers 2.6 → 2.1 and 2.1 → 1.6 ms of CPU per
+event, an idle worker's 90 → 50 ms/s; each agent's hop waits 25 ms more on average."""
 
 
 @dataclass
@@ -115,10 +122,16 @@ class AgentLoop:
         self.rows = rows
         self.durable_before_send = durable_before_send
 
-    async def consume(self, stream: faust.StreamT, handle: Handler, batch: int) -> None:
+    async def consume(
+        self,
+        stream: faust.StreamT,
+        handle: Handler,
+        batch: int,
+        window: float = BATCH_WINDOW,
+    ) -> None:
         """An agent's whole body: ``stream`` taken ``batch`` events at a time, each batch
-        :meth:`run` (a batch waits at most 10 ms to fill)."""
-        async for events in stream.take_events(batch, within=0.01):
+        :meth:`run` (a batch waits at most ``window`` seconds to fill)."""
+        async for events in stream.take_events(batch, within=window):
             await self.run(events, handle)
 
     async def run(self, events: Sequence[faust.EventT], handle: Handler) -> None:

@@ -16,17 +16,26 @@ from ..contract.registry import SchemaRegistry, registry_from_env
 from ..contract.topics import Topics
 from ..processes.host import free_port
 from ..processes.security import Security
-from ..processes.tansu import recover_whole_batches, shorten_fetch_wait
+from ..processes.tansu import (
+    FETCH_WAIT_MS,
+    READER_FETCH_WAIT_MS,
+    recover_whole_batches,
+    shorten_fetch_wait,
+)
 from .agent_loop import AgentLoop, Status
 from .offsets import consume_every_offset
 from .tables import Rows
 
 
-def make_app(service: str, settings: Settings, **extra: Any) -> faust.App:
+def make_app(
+    service: str, settings: Settings, *, answer_path: bool = True, **extra: Any
+) -> faust.App:
+    """``service``'s faust app; ``answer_path=False`` for a service no claim's answer
+    waits for (on the embedded broker it then polls less: see :mod:`..processes.tansu`)."""
     consume_every_offset()
     tuning: dict[str, Any] = {}
     if settings.embedded:
-        shorten_fetch_wait()
+        shorten_fetch_wait(FETCH_WAIT_MS if answer_path else READER_FETCH_WAIT_MS)
         recover_whole_batches(settings.require_bootstrap("a worker"))
         tuning = {
             "broker_session_timeout": 6.0,
