@@ -272,6 +272,31 @@ def run_bench(quick: bool, json_path: Path | None, engine_only: bool = False) ->
     return 0
 
 
+def run_fill_curve(json_path: Path | None) -> int:
+    """The fill curve alone, at the full bench's fills, measuring the quick bench's
+    number of claims at each point (the full bench's long run takes hours)."""
+    plan = Plan(0, QUICK.pipeline_claims, 0, 0, FULL.fills)
+    started = time.monotonic()
+    curve = _fill_curve(plan, Settings.from_env())
+    for point in curve["points"]:
+        print(_fill_row(point))
+    print(
+        f"fill curve: {time.monotonic() - started:.0f} s, {plan.pipeline_claims:,} claims a point"
+    )
+    if json_path is not None:
+        json_path.write_text(json.dumps({"fill_curve": curve}, indent=2) + "\n", "utf-8")
+        _say(f"wrote {json_path}")
+    return 0
+
+
+def _fill_row(point: dict[str, Any]) -> str:
+    return (
+        f"with {point['claims_held']:,} claims held: raw {point['raw_roundtrip_per_s']:,} "
+        f"msgs/s, pipeline {point['pipeline_settlements_per_s']:,} settlements/s, broker "
+        f"{point.get('broker_cpu_ms_per_claim')} ms CPU/claim"
+    )
+
+
 def _table(f: dict[str, Any]) -> str:
     ratio = f["pipeline_settlements_per_s"] / f["raw_roundtrip_per_s"]
     rows = [
@@ -297,14 +322,8 @@ def _table(f: dict[str, Any]) -> str:
     rows.append(("broker CPU per claim", f"{f['broker_cpu_ms_per_claim']} ms"))
     rows.append(("batches held per claim", f"{f['batches_per_claim']} (every topic)"))
     for point in f["fill_curve"]["points"]:
-        rows.append(
-            (
-                f"with {point['claims_held']:,} claims held",
-                f"raw {point['raw_roundtrip_per_s']:,} msgs/s, pipeline "
-                f"{point['pipeline_settlements_per_s']:,} settlements/s, broker "
-                f"{point.get('broker_cpu_ms_per_claim')} ms CPU/claim",
-            )
-        )
+        held, figures = _fill_row(point).split(": ", 1)
+        rows.append((held, figures))
     rows.append(("peak RSS (MB)", ", ".join(f"{k} {v}" for k, v in f["peak_rss_mb"].items())))
     long_run = f["long_run"]
     if long_run:
