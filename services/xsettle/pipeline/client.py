@@ -87,7 +87,8 @@ class ExchangeClient:
         # Tansu reports an end inside it (see :func:`true_ends`).
         reported = {partition: self.consumer.position(partition) for partition in self.partitions}
         for partition, end in true_ends(bootstrap, reported).items():
-            self.consumer.seek(partition, end)
+            if end != reported[partition]:
+                self.consumer.seek(partition, end)
         self.claim_codec = AvroCodec("hospital_claim", registry_from_env())
         self.result_codec = AvroCodec("settlement_result", registry_from_env())
         self.order_timeout = order_timeout

@@ -18,11 +18,12 @@ from collections.abc import Callable
 from .client import ExchangeClient, no_answer
 
 SEND_TICK = 0.025
-"""Seconds between the loop's rounds of sending: the events that fell due in a round go
-together. One send per event at 150/s woke the client's sender and made a record batch
-per event, each a request for the client and an object the embedded broker then keeps
-and lists on every fetch; a round of ~4 events is one batch per partition, and the
-rate holds over any second. A round's events count their latency from the round."""
+"""Seconds the loop reads results between rounds of sending, at least (unless results
+come in first, which end a read); the events that fell due meanwhile go together. One
+send per event woke the client's sender and made a record batch per event, each a
+request for the client and an object the embedded broker then keeps and lists on every
+fetch; a round is one batch per partition, and the rate holds over any second. A
+round's events count their latency from the round."""
 
 Path = Callable[[int], tuple[str | None, bool]]
 """The i-th event's person (None: no person, so no order to keep) and whether it goes to
