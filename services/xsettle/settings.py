@@ -222,13 +222,13 @@ class Settings(BaseSettings):
             return self
         return self.but(namespace=f"xsettle-{uuid.uuid4().hex[:8]}")
 
-    def on_embedded(self, bootstrap: str) -> "Settings":
-        """These settings for an embedded Tansu at ``bootstrap``: embedded, and with the
-        embedded broker's own defaults where the environment set nothing
-        (:data:`EMBEDDED_PARTITIONS`)."""
+    def on_embedded(self, bootstrap: str, partitions: int = EMBEDDED_PARTITIONS) -> "Settings":
+        """These settings for an embedded Tansu at ``bootstrap``: embedded, and with
+        ``partitions`` (the embedded broker's own default: :data:`EMBEDDED_PARTITIONS`)
+        where the environment set none."""
         changes: dict[str, Any] = {"bootstrap": bootstrap, "embedded": True}
         if "partitions" not in self.model_fields_set:
-            changes["partitions"] = EMBEDDED_PARTITIONS
+            changes["partitions"] = partitions
         return self.but(**changes)
 
     def require_bootstrap(self, who: str = "a worker") -> str:

@@ -68,8 +68,10 @@ def test_an_embedded_broker_has_its_own_partition_default(clean_env: pytest.Monk
     embedded = Settings().on_embedded("127.0.0.1:9")
     assert embedded.embedded and embedded.bootstrap == "127.0.0.1:9"
     assert embedded.partitions == EMBEDDED_PARTITIONS < Settings().partitions
+    assert Settings().on_embedded("127.0.0.1:9", 1).partitions == 1  # the day's own
     clean_env.setenv("XSETTLE_PARTITIONS", "8")
     assert Settings().on_embedded("127.0.0.1:9").partitions == 8  # said, so kept
+    assert Settings().on_embedded("127.0.0.1:9", 1).partitions == 8
 
 
 @pytest.mark.parametrize(

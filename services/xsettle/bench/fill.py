@@ -20,15 +20,13 @@ from kafka.structs import OffsetAndMetadata
 from ..exchange.contract.topics import Topics
 from ..exchange.processes.broker import TopicSpec, ensure_topics
 from ..exchange.processes.tansu import true_ends
+from ..pipeline.cluster import SERVICES
 from .measure import RAW_SOURCE, RAW_TARGET
 from .relay import relay_group
 
 FILL_BATCH = 8
 """Records per partition per batch the fill writes: about what the pipeline leaves at
 full load (the quick bench measured 0.4–0.8 batches per claim over every topic)."""
-SERVICES = ("treatment", "insured")
-"""The services whose consumer groups read the filled topics (the bench's cluster runs
-no dashboard or clearing, and its client reads results from their end)."""
 
 
 def hold(
@@ -57,7 +55,9 @@ def hold(
             producer.flush()
     finally:
         producer.close()
-    groups = [f"{topics.namespace}-{service}" for service in SERVICES]
+    # The round trip's services read the filled topics (the bench's cluster runs no
+    # dashboard or clearing, and its client reads results from their end).
+    groups = [topics.group(service) for service in SERVICES]
     for group in [*groups, relay_group(RAW_SOURCE)]:
         _skip_to_end(bootstrap, group, filled)
 

@@ -13,7 +13,7 @@ from ..exchange.contract.topics import Topics
 from ..exchange.processes.broker import EmbeddedBroker, ensure_topics, open_broker
 from ..exchange.processes.host import Started, free_port
 from ..scenario import Scenario
-from ..settings import Settings
+from ..settings import EMBEDDED_PARTITIONS, Settings
 from .workers import Worker
 
 SERVICES = ("treatment", "insured")
@@ -35,6 +35,7 @@ class Cluster(Started):
         run_dir: Path,
         *,
         partitions: int | None = None,
+        embedded_partitions: int = EMBEDDED_PARTITIONS,
         insured_workers: int = 1,
         dashboard: bool = False,
         clearing: bool = False,
@@ -47,7 +48,8 @@ class Cluster(Started):
         self.run_dir = run_dir
         self.partitions = partitions
         """As given, else (once started) the broker's default: ``XSETTLE_PARTITIONS``, or
-        on an embedded Tansu started for the cluster its own default."""
+        on an embedded Tansu started for the cluster ``embedded_partitions``."""
+        self.embedded_partitions = embedded_partitions
         self.insured_workers = insured_workers
         self.dashboard = dashboard
         self.clearing = clearing
@@ -85,7 +87,11 @@ class Cluster(Started):
             .isolated()
         )
         broker = self._resources.enter_context(
-            open_broker(settings, log_path=self.run_dir / "broker.log")
+            open_broker(
+                settings,
+                log_path=self.run_dir / "broker.log",
+                embedded_partitions=self.embedded_partitions,
+            )
         )
         self.broker = broker.tansu
         self.settings = broker.settings

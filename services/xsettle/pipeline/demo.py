@@ -47,8 +47,8 @@ its start's (measured on 2 cores: 224 settlements/s with nothing held, 89/s with
 claims held; see the README's benchmark section): a longer day is warned about before
 it starts."""
 DAY_PARTITIONS = 1
-"""Partitions per topic when the day starts its own embedded Tansu (and
-``XSETTLE_PARTITIONS`` is unset). The day runs one worker per service, so a second
+"""Partitions per topic when the day starts its own embedded Tansu (unless
+``XSETTLE_PARTITIONS`` says otherwise). The day runs one worker per service, so a second
 partition buys nothing, and each costs: at a steady pace every producer sends a batch
 per partition per round, every consumer fetches each partition, and Tansu lists a
 partition's batches on each fetch that finds data. Measured at 100 events/s over the
@@ -67,9 +67,7 @@ def run_day(
     claims: int, persons: int, keep_serving: bool, timeout: float, rate: float | None
 ) -> int:
     """The demo day at ``rate`` events/s offered (None: the whole day at once)."""
-    settings = Settings()
-    embedded = settings.bootstrap is None
-    if embedded and claims > EMBEDDED_DAY_LIMIT:
+    if Settings().bootstrap is None and claims > EMBEDDED_DAY_LIMIT:
         _status(_embedded_warning(claims))
     _status(f"generating a day of traffic: {claims} claims over {persons} persons")
     scenario = generate_day(claims=claims, persons=persons)
@@ -81,11 +79,10 @@ def run_day(
     run_dir = Path(tempfile.mkdtemp(prefix="xsettle-run-"))
     started = time.monotonic()
     _status("starting the embedded broker (or KAFKA_BOOTSTRAP_SERVERS) and the services")
-    own_partitions = embedded and "partitions" not in settings.model_fields_set
     with Cluster(
         scenario,
         run_dir,
-        partitions=DAY_PARTITIONS if own_partitions else None,
+        embedded_partitions=DAY_PARTITIONS,
         dashboard=True,
         clearing=True,
     ) as cluster:

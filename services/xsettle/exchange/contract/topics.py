@@ -87,6 +87,10 @@ class Topics:
         ),
     )
 
+    def group(self, service: str) -> str:
+        """``service``'s consumer group (its faust app id): namespaced like its topics."""
+        return f"{self.namespace}-{service}"
+
     def specs(self, partitions: int) -> list[TopicSpec]:
         return [
             TopicSpec(self.claims, partitions, retention_ms=WEEK_MS),

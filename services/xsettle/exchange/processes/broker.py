@@ -22,7 +22,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from ...errors import XsettleError
-from ...settings import Settings, inherited_environ
+from ...settings import EMBEDDED_PARTITIONS, Settings, inherited_environ
 from ..contract.topics import TopicSpec
 from .host import Started, die_with_parent, free_port
 from .security import client_options
@@ -175,6 +175,7 @@ def open_broker(
     log_path: Path | None = None,
     port: int | None = None,
     start: Callable[[], AbstractContextManager[str]] | None = None,
+    embedded_partitions: int = EMBEDDED_PARTITIONS,
 ) -> Iterator[Broker]:
     """The broker for a ``with`` block, chosen here and nowhere else.
 
@@ -182,7 +183,8 @@ def open_broker(
     settings unless given): that cluster, as it is. Otherwise one started for the block
     and stopped after it: ``start()`` if given (a context manager yielding its bootstrap
     servers, as the tests' Docker Kafka), else an embedded Tansu on a free loopback port
-    (or ``port``) logging to ``log_path`` (its directory is made only then).
+    (or ``port``) logging to ``log_path`` (its directory is made only then), whose topics
+    get ``embedded_partitions`` unless the settings name a count.
     """
     settings = settings if settings is not None else Settings()
     if settings.bootstrap:
@@ -192,7 +194,7 @@ def open_broker(
             yield Broker(settings.but(bootstrap=bootstrap, embedded=False))
     else:
         with EmbeddedBroker(log_path, port=port) as tansu:
-            yield Broker(settings.on_embedded(tansu.bootstrap), tansu)
+            yield Broker(settings.on_embedded(tansu.bootstrap, embedded_partitions), tansu)
 
 
 def ensure_topics(bootstrap: str, topics: Sequence[TopicSpec], timeout: float = 30.0) -> None:

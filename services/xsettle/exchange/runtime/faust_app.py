@@ -48,7 +48,7 @@ def make_app(
     datadir = settings.data_dir / f"{settings.namespace}-{service}-{port}"
     datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
-        f"{settings.namespace}-{service}",
+        Topics(settings.namespace).group(service),
         broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
         store=settings.store,
         datadir=str(datadir),
